@@ -1,0 +1,39 @@
+# The README's two commands:
+#   make demo   set up .venv, then run the main job end to end on the embedded data set
+#   make test   set up .venv, then run the whole test suite
+# Setup is idempotent: it reinstalls only when pyproject.toml changed.
+
+VENV    := .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.razor_lava-installed
+DEMO_OUT ?= reports/demo
+DEMO_ARGS ?=
+PYTEST_ARGS ?=
+SHELL   := bash
+# Some pip configurations print one warning per missing local index; keep the log readable.
+PIPQUIET := 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }; test $${PIPESTATUS[0]} -eq 0
+
+.PHONY: setup demo test clean-venv
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml tools/find_python310.sh
+	@set -e; \
+	if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; then \
+		py=$$(tools/find_python310.sh) || exit 1; \
+		echo "setup: creating $(VENV) with $$py"; \
+		rm -rf $(VENV); "$$py" -m venv $(VENV); \
+	fi; \
+	echo "setup: installing razor_lava and its test extras into $(VENV) (a few minutes the first time)"; \
+	$(PY) -m pip install --quiet --upgrade pip $(PIPQUIET); \
+	$(PY) -m pip install --quiet -e '.[test]' $(PIPQUIET); \
+	touch $(STAMP)
+
+demo: setup
+	$(PY) -m razor_lava.demo --out $(DEMO_OUT) $(DEMO_ARGS)
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+clean-venv:
+	rm -rf $(VENV)

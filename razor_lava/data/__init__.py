@@ -1,0 +1,35 @@
+"""Event data: the ``x, y, p, t`` event currency, readers of the benchmark
+release formats, framing into SLAYER tensors, torch data sets, and the
+embedded synthetic gesture data set.
+
+torch is imported only when a torch data set is asked for.
+"""
+
+from .events import EVENT_DTYPE, make_events, validate_events
+from .framing import FrameSpec, ToFrame, fit_frames, frame_many, to_frames
+from .datasets import CIFAR10DVS, NMNIST, SHD, DVSGesture, NCaltech101
+
+_TORCH_NAMES = {"FramedDataset", "collate_frames", "frame_dataset"}
+# Imported on demand so that ``python -m razor_lava.data.synthetic`` runs cleanly.
+_SYNTHETIC_NAMES = {"SyntheticGestures", "default_frame_spec"}
+
+
+def __getattr__(name):
+    if name in _TORCH_NAMES:
+        from . import torch_data
+
+        return getattr(torch_data, name)
+    if name in _SYNTHETIC_NAMES:
+        from . import synthetic
+
+        return getattr(synthetic, name)
+    raise AttributeError(f"module 'razor_lava.data' has no attribute {name!r}")
+
+
+__all__ = [
+    "EVENT_DTYPE", "make_events", "validate_events",
+    "FrameSpec", "ToFrame", "fit_frames", "frame_many", "to_frames",
+    "NMNIST", "NCaltech101", "DVSGesture", "CIFAR10DVS", "SHD",
+    *sorted(_SYNTHETIC_NAMES),
+    *sorted(_TORCH_NAMES),
+]

@@ -1,0 +1,99 @@
+"""The main job, end to end on the embedded default data set (``make demo``).
+
+Stages: data -> train -> export -> deploy -> profile. Stages that are not
+built yet are listed as missing, so the demo always says what it did.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .data.framing import frame_many
+from .data.synthetic import SyntheticGestures, default_frame_spec
+from .plots import plot_class_frames
+
+MISSING_STAGES = [
+    ("train", "Razor SNN training in lava-dl SLAYER"),
+    ("export", "netx HDF5 export with pruning gates"),
+    ("deploy", "Lava simulator deployment, bit-exact with SLAYER"),
+    ("profile", "synaptic operations per pruned frame"),
+    ("cutoff", "Top-K cutoff"),
+]
+
+
+def stage_data(out: Path, seed: int, n_train: int, n_test: int) -> dict:
+    """Generate the synthetic gesture splits, frame them and draw them."""
+    spec = default_frame_spec()
+    t0 = time.perf_counter()
+    train = SyntheticGestures("train", n_samples=n_train, seed=seed)
+    test = SyntheticGestures("test", n_samples=n_test, seed=seed)
+    train_items = [train[i] for i in range(len(train))]
+    test_items = [test[i] for i in range(len(test))]
+    t_gen = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    train_frames = frame_many([e for e, _ in train_items], spec)
+    test_frames = frame_many([e for e, _ in test_items], spec)
+    t_frame = time.perf_counter() - t0
+
+    labels = np.array([y for _, y in train_items])
+    active = np.stack([train.active_frames(i, spec.window_ms, spec.n_frames) for i in range(len(train))])
+    events = np.array([len(e) for e, _ in train_items])
+    picture = plot_class_frames(train_frames, labels, list(train.classes), out / "synthetic_gestures.png",
+                                title="Embedded default: synthetic DVS gestures (first training sample per class)",
+                                active=active, frame_ms=spec.window_ms)
+    return {
+        "classes": list(train.classes),
+        "sensor_size": list(train.sensor_size),
+        "train_samples": len(train),
+        "test_samples": len(test),
+        "frame_shape": list(spec.frame_shape),
+        "window_ms": spec.window_ms,
+        "events_per_sample_mean": float(events.mean()),
+        "idle_frame_fraction": float(1 - active.mean()),
+        "seconds_generate": round(t_gen, 3),
+        "seconds_frame": round(t_frame, 3),
+        "picture": str(picture),
+    }
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m razor_lava.demo", description=__doc__)
+    ap.add_argument("--out", default="reports/demo", help="report folder (created)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--train-samples", type=int, default=1000)
+    ap.add_argument("--test-samples", type=int, default=200)
+    args = ap.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    print("[data] generating and framing the embedded synthetic gesture data set ...", flush=True)
+    data = stage_data(out, args.seed, args.train_samples, args.test_samples)
+    print(f"  classes ({len(data['classes'])}): {', '.join(data['classes'])}")
+    print(f"  train/test samples:   {data['train_samples']} / {data['test_samples']}")
+    print(f"  frames per sample:    {' x '.join(map(str, data['frame_shape']))} (C x H x W x T, {data['window_ms']} ms frames)")
+    print(f"  events per sample:    {data['events_per_sample_mean']:.0f} (mean)")
+    print(f"  idle frames:          {100 * data['idle_frame_fraction']:.1f}% (what pruning should remove)")
+    print(f"  generate / frame:     {data['seconds_generate']:.2f} s / {data['seconds_frame']:.2f} s")
+    print(f"  picture:              {data['picture']}")
+
+    summary = {"data": data, "missing_stages": [name for name, _ in MISSING_STAGES]}
+    tmp = out / "summary.json.tmp"
+    tmp.write_text(json.dumps(summary, indent=2))
+    os.replace(tmp, out / "summary.json")
+    print("\nStages not built yet (later issues):")
+    for name, what in MISSING_STAGES:
+        print(f"  - {name}: {what}")
+    print(f"\nReport folder: {out.resolve()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
