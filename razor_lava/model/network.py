@@ -1,0 +1,158 @@
+"""``RazorNet``: a lava-dl SLAYER network built from a config, with Razor pruners.
+
+Layers are lava-dl CUBA blocks (8-bit quantization-aware; ``graded_spike``
+turns a layer into LIAF). A ``pool`` layer is built as a depthwise strided
+``cuba.Conv`` with fixed weights: netx 0.6 cannot build pool layers, but it
+builds this conv, so every shipped layer type deploys as it is.
+Pruners (``EventPruner``) sit at the input of the blocks the config names.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import h5py
+import numpy as np
+import torch
+from torch import nn
+
+from ._slayer import slayer
+
+from ..errors import ConfigError
+from ..pruning.module import EventPruner
+from .config import NetConfig
+
+# Payload of a unit graded spike on Lava: SLAYER's graded output is v with
+# 6 fraction bits (netx ``spike_exp`` = 6).
+GRADED_SCALE = 1 << 6
+
+
+def _conv_out(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def _neuron_params(p: dict) -> dict:
+    return {k: p[k] for k in ("threshold", "current_decay", "voltage_decay", "tau_grad", "scale_grad",
+                              "requires_grad", "graded_spike")}
+
+
+class RazorNet(nn.Module):
+    """SLAYER network from a ``NetConfig``.
+
+    Input ``N x C x H x W x T`` (or ``N x C x T``); output ``N x classes x T``
+    spikes (binary, or graded payloads for a LIAF output layer). Each block
+    delays its output by one step (``delay_shift``), as on Loihi.
+    """
+
+    def __init__(self, cfg: NetConfig, pruner_overrides: dict | None = None):
+        super().__init__()
+        self.cfg = cfg
+        pruner_cfg = dict(cfg.pruner)
+        pruner_cfg.update(pruner_overrides or {})
+        self.pruner_cfg = pruner_cfg
+        self.blocks = nn.ModuleList()
+        self.pruners = nn.ModuleDict()
+        self.input_shapes: list[tuple[int, ...]] = []  # input shape of every layer, (C, H, W) or (C,)
+        self.graded_input: list[bool] = []
+        positions = set(cfg.pruner_layers() if "positions" not in (pruner_overrides or {})
+                        else _positions_override(cfg, pruner_overrides["positions"]))
+        shape = tuple(cfg.input)
+        graded = False
+        for i, layer in enumerate(cfg.layers):
+            key = f"layers[{i}]"
+            self.input_shapes.append(shape)
+            self.graded_input.append(graded)
+            if i in positions:
+                self.pruners[str(i)] = self._make_pruner(shape, graded, pruner_cfg)
+            t = layer["type"]
+            if t == "flatten":
+                self.blocks.append(slayer.block.cuba.Flatten())
+                shape = (int(np.prod(shape)),)
+                continue
+            params = _neuron_params(layer["neuron"])
+            if t in ("conv", "pool"):
+                if len(shape) != 3:
+                    raise ConfigError(f"{key}.type", f"a {t} layer needs a C x H x W input, but its input is {shape}; "
+                                      "put it before the flatten layer", cfg.source)
+                c, h, w = shape
+                if t == "conv":
+                    if c % layer["groups"] or layer["out"] % layer["groups"]:
+                        raise ConfigError(f"{key}.groups", f"groups={layer['groups']} must divide the input channels "
+                                          f"{c} and the output channels {layer['out']}", cfg.source)
+                    block = slayer.block.cuba.Conv(
+                        params, c, layer["out"], layer["kernel"], stride=layer["stride"], padding=layer["padding"],
+                        dilation=layer["dilation"], groups=layer["groups"], weight_scale=layer["weight_scale"],
+                        weight_norm=False, delay_shift=True)
+                    k, s, p, d, out_c = layer["kernel"], layer["stride"], layer["padding"], layer["dilation"], layer["out"]
+                else:
+                    k, s, p, d, out_c = layer["kernel"], layer["stride"], 0, 1, c
+                    block = slayer.block.cuba.Conv(params, c, c, k, stride=s, groups=c, weight_norm=False,
+                                                   delay_shift=True)
+                    block.synapse.weight.data.fill_(layer["weight"])
+                    block.synapse.weight.requires_grad_(False)
+                oh, ow = _conv_out(h, k, s, p, d), _conv_out(w, k, s, p, d)
+                if oh < 1 or ow < 1:
+                    raise ConfigError(key, f"output would be {oh} x {ow} for input {h} x {w}: kernel/stride too large",
+                                      cfg.source)
+                shape = (out_c, oh, ow)
+            else:  # dense
+                block = slayer.block.cuba.Dense(params, int(np.prod(shape)), layer["out"],
+                                                weight_scale=layer["weight_scale"], weight_norm=False, delay_shift=True)
+                if len(shape) == 3 and shape[1:] != (1, 1):
+                    raise ConfigError(f"{key}.type", f"a dense layer after a {shape} conv output needs a flatten layer "
+                                      "before it", cfg.source)
+                shape = (layer["out"],)
+            graded = bool(params["graded_spike"])
+            self.blocks.append(block)
+        self.output_shape = shape
+
+    def _make_pruner(self, shape, graded: bool, p: dict) -> EventPruner:
+        spatial = tuple(shape[1:]) if len(shape) == 3 else None
+        return EventPruner(
+            shape[0], spatial, n_embeddings=int(p["n_embeddings"]), kernel=int(p["kernel"]),
+            pool=tuple(p["pool"]) if spatial else (1, 1), theta=p["theta"], ratio=p["ratio"],
+            train_mode=p["train_mode"], variant=p["variant"], input_scale=GRADED_SCALE if graded else 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for i, block in enumerate(self.blocks):
+            pruner = self.pruners[str(i)] if str(i) in self.pruners else None
+            if pruner is not None:
+                x = pruner(x)
+            x = block(x)
+        return x
+
+    def pruner_items(self) -> list[tuple[int, EventPruner]]:
+        return sorted(((int(k), v) for k, v in self.pruners.items()), key=lambda kv: kv[0])
+
+    def export_hdf5(self, path: str | os.PathLike) -> Path:
+        """Write the layers as a netx HDF5 file (lava-dl's block export), atomically.
+
+        ``layer/0`` is an input layer holding the input shape; ``layer/i+1`` is
+        config layer ``i``. Pruner parameters are added by ``razor_lava.export``.
+        """
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+        try:
+            with h5py.File(tmp, "w") as f:
+                layer = f.create_group("layer")
+                inp = layer.create_group("0")
+                inp.create_dataset("type", (1,), "S10", [b"input"])
+                # SLAYER order (C, H, W), as lava-dl's Input block writes it; netx reverses it to (x, y, f).
+                inp.create_dataset("shape", data=np.array(self.cfg.input))
+                for i, block in enumerate(self.blocks):
+                    block.export_hdf5(layer.create_group(str(i + 1)))
+            os.replace(tmp, path)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+        return path
+
+
+def _positions_override(cfg: NetConfig, positions) -> list[int]:
+    from .config import parse_config
+
+    raw = dict(cfg.raw)
+    raw["pruner"] = dict(raw.get("pruner") or {}, positions=positions)
+    return parse_config(raw, cfg.source).pruner_layers()

@@ -1,0 +1,143 @@
+"""``EventPruner``: the Razor event pruner as a torch module (a SLAYER block part).
+
+Training (``module.train()``): ``soft`` returns ``m_t * X_t`` (the paper);
+``ste`` returns ``keep_t * X_t`` forward with the gradient of ``m_t``
+backward (straight-through, no train/infer gap).
+Inference (``module.eval()``): ``keep_t * X_t`` with ``keep`` from the
+integer decision (``torch_decide``), identical to the Lava gate's.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..errors import ConfigError
+from . import functional as Fp
+from . import torch_decide
+from .params import EMBED_BITS, LOGIT_BITS, VARIANTS, PrunerParams
+
+TRAIN_MODES = ("soft", "ste")
+
+
+class EventPruner(nn.Module):
+    """Razor event pruner at the input of a block.
+
+    channels: C of the input; spatial: (H, W) for conv inputs
+    ``N x C x H x W x T``, None for dense inputs ``N x C x T``.
+    n_embeddings: K global temporal embeddings (paper: 4). K = 0 means no
+    global embeddings: one learned vector scores each frame on its own.
+    kernel: temporal kernel of the embedding-weighting conv (odd).
+    pool: (h, w) grid of the frame descriptor (D = C*h*w); must divide (H, W).
+    theta: keep frames whose score exceeds theta (0 < theta < 1), or
+    ratio: prune this fraction of each sample's frames (window variant only).
+    train_mode: "soft" or "ste"; variant: "window" or "causal".
+    input_scale: integer payload of a unit input on Lava (1 spikes/counts, 64 graded).
+    """
+
+    def __init__(self, channels: int, spatial: tuple[int, int] | None = None, n_embeddings: int = 4,
+                 kernel: int = 3, pool: tuple[int, int] = (1, 1), theta: float | None = None,
+                 ratio: float | None = None, train_mode: str = "soft", variant: str = "window",
+                 input_scale: int = 1):
+        super().__init__()
+        if train_mode not in TRAIN_MODES:
+            raise ConfigError("pruner.train_mode", f"expected one of {TRAIN_MODES}, got {train_mode!r}")
+        if variant not in VARIANTS:
+            raise ConfigError("pruner.variant", f"expected one of {VARIANTS}, got {variant!r}")
+        if theta is None and ratio is None:
+            theta = 0.5
+        if theta is not None and ratio is not None:
+            raise ConfigError("pruner.theta/ratio", "give a threshold theta or a razor ratio, not both")
+        if theta is not None and not 0.0 < theta < 1.0:
+            raise ConfigError("pruner.theta", f"expected a score threshold 0 < theta < 1, got {theta}")
+        if ratio is not None and not 0.0 <= ratio < 1.0:
+            raise ConfigError("pruner.ratio", f"expected 0 <= ratio < 1, got {ratio}")
+        if ratio is not None and variant == "causal":
+            raise ConfigError("pruner.ratio", "a razor ratio needs the whole window; the causal variant takes theta")
+        if kernel < 1 or kernel % 2 == 0:
+            raise ConfigError("pruner.kernel", f"expected an odd temporal kernel >= 1, got {kernel}")
+        if n_embeddings < 0:
+            raise ConfigError("pruner.n_embeddings", f"expected K >= 0, got {n_embeddings}")
+        if spatial is not None:
+            h, w = spatial
+            if h % pool[0] or w % pool[1]:
+                raise ConfigError("pruner.pool", f"grid {tuple(pool)} must divide the input's H x W = {h} x {w}")
+            self.area = (h // pool[0]) * (w // pool[1])
+        else:
+            pool = (1, 1)
+            self.area = 1
+        self.channels, self.spatial, self.pool = channels, spatial, tuple(pool)
+        self.n_embeddings, self.kernel = n_embeddings, kernel
+        self.theta, self.ratio = theta, ratio
+        self.train_mode, self.variant, self.input_scale = train_mode, variant, int(input_scale)
+        dim = channels * self.pool[0] * self.pool[1]
+        k = max(n_embeddings, 1)
+        gen = torch.Generator().manual_seed(0)
+        self.embeddings = nn.Parameter(torch.randn(k, dim, generator=gen))
+        if n_embeddings > 0:
+            bound = 1.0 / math.sqrt(dim * kernel)
+            self.weight = nn.Parameter((torch.rand(k, dim, kernel, generator=gen) * 2 - 1) * bound)
+            self.bias = nn.Parameter(torch.zeros(k))
+        else:  # one embedding, softmax of one logit = 1: nothing to weight
+            self.register_buffer("weight", torch.zeros(1, dim, kernel))
+            self.register_buffer("bias", torch.zeros(1))
+        # Offset of the mask logit: starts the mask near 0.88 so soft training
+        # does not halve the block's input at the first step.
+        self.mask_offset = nn.Parameter(torch.tensor(2.0))
+        self.last_keep: torch.Tensor | None = None
+        self.last_mask: torch.Tensor | None = None
+        self.last_events: torch.Tensor | None = None
+
+    @property
+    def dim(self) -> int:
+        return self.embeddings.shape[1]
+
+    def mask(self, x: torch.Tensor) -> torch.Tensor:
+        """Float Events-of-Interest mask ``N x T`` in (0, 1)."""
+        f = Fp.frame_descriptors(x, self.pool)
+        logits = Fp.embedding_logits(f, self.weight, self.bias, causal=self.variant == "causal")
+        return Fp.eoi_mask(f, self.embeddings, logits, self.mask_offset)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training:
+            m = self.mask(x)
+            self.last_mask = m.detach()
+            if self.train_mode == "soft":
+                self.last_keep = None
+                return x * Fp.broadcast_time(m, x)
+            s = Fp.frame_scores(x, m)
+            keep = Fp.keep_ratio(s, self.ratio) if self.ratio is not None else Fp.keep_threshold(s, self.theta)
+            self.last_keep = keep.detach()
+            gate = keep.to(x.dtype) + (m - m.detach())  # forward: hard keep; backward: d/dm
+            return x * Fp.broadcast_time(gate, x)
+        keep = self.decide(x)
+        self.last_keep = keep
+        # Events (non-zero entries) per frame at this pruner's input, for "events removed".
+        self.last_events = (x != 0).flatten(1, -2).sum(dim=1).cpu()
+        return x * Fp.broadcast_time(keep.to(device=x.device, dtype=x.dtype), x)
+
+    def decide(self, x: torch.Tensor) -> torch.Tensor:
+        """Integer keep decision ``N x T`` (bool, on the CPU), as the Lava gate makes it."""
+        return torch_decide.decide(x, self.quantized())
+
+    def quantized(self) -> PrunerParams:
+        """Integer parameters for inference (torch mirror and Lava gate)."""
+        to_int = lambda t, bits: np.round(t.detach().cpu().double().numpy() * 2.0**bits).astype(np.int64)
+        theta_int = None
+        if self.theta is not None:
+            den = self.area * self.input_scale
+            logit = math.log(self.theta / (1 - self.theta)) - float(self.mask_offset)
+            theta_int = int(round(logit * math.sqrt(self.dim) * den * 2.0**EMBED_BITS))
+        return PrunerParams(
+            weight=to_int(self.weight, LOGIT_BITS), bias=to_int(self.bias, LOGIT_BITS),
+            embeddings=to_int(self.embeddings, EMBED_BITS), theta=self.theta, theta_int=theta_int,
+            ratio=self.ratio, variant=self.variant, pool=self.pool, input_scale=self.input_scale, area=self.area,
+        )
+
+    def extra_repr(self) -> str:
+        rule = f"ratio={self.ratio}" if self.ratio is not None else f"theta={self.theta}"
+        return (f"C={self.channels}, spatial={self.spatial}, K={self.n_embeddings}, kernel={self.kernel}, "
+                f"pool={self.pool}, {rule}, train_mode={self.train_mode}, variant={self.variant}")

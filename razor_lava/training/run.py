@@ -1,0 +1,244 @@
+"""A training run: data, model, epochs, checkpoints, metrics, curves, export.
+
+Everything a run writes goes to ``RUN_DIR``:
+
+- ``checkpoint.pt``: model + optimizer + history after the last finished epoch
+  (written atomically; ``resume=True`` continues from it, so an interrupted
+  run loses at most the epoch in progress);
+- ``metrics.json`` / ``metrics.csv``: one row per epoch;
+- ``learning_curve.png``; ``config.yaml``: the config as run;
+- ``network.h5``: the netx HDF5 export at the end.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+from torch.utils.data import DataLoader
+
+from ..data.registry import frame_spec_for, open_split
+from ..data.torch_data import FramedDataset
+from ..errors import ConfigError
+from ..model._slayer import slayer
+from ..model.config import NetConfig
+from ..model.network import RazorNet
+from .evaluate import evaluate, predict
+
+CHECKPOINT = "checkpoint.pt"
+
+
+@dataclass
+class RunOptions:
+    out: Path
+    data_root: str | None = None
+    epochs: int | None = None
+    seed: int = 0
+    device: str = "cpu"
+    pruner: dict = field(default_factory=dict)  # overrides of the config's pruner section
+    train_samples: int | None = None
+    test_samples: int | None = None
+    batch_size: int | None = None
+    lr: float | None = None
+    resume: bool = False
+    progress: bool = True
+    cache_dir: str | None = None
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def load_data(cfg: NetConfig, opts: RunOptions):
+    """Framed train and test sets for the config's data set."""
+    name = cfg.data["dataset"]
+    framing = {k: v for k, v in cfg.data.items() if k != "dataset"}
+    out = []
+    for split, limit in (("train", opts.train_samples), ("test", opts.test_samples)):
+        kwargs = {"n_samples": limit} if name == "synthetic" and limit else {}
+        source = open_split(name, split, opts.data_root, **kwargs)
+        spec = frame_spec_for(name, source.sensor_size, framing)
+        if spec.frame_shape[:-1] != tuple(cfg.input):
+            raise ConfigError("input", f"the config's input {list(cfg.input)} does not match the framed data "
+                              f"{list(spec.frame_shape[:-1])} (C x H x W) of {name!r}", cfg.source)
+        if limit and len(source) > limit and name != "synthetic":
+            source = _Subset(source, limit)
+        key = f"{name}:{opts.data_root}:{split}:{len(source)}"
+        out.append(FramedDataset(source, spec, cache_dir=opts.cache_dir, cache_key=key, progress=opts.progress))
+    return out
+
+
+class _Subset:
+    def __init__(self, source, n):
+        self.source, self.n = source, n
+        self.classes = getattr(source, "classes", [])
+        self.sensor_size = source.sensor_size
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        if not 0 <= i < self.n:
+            raise IndexError(i)
+        return self.source[i]
+
+
+def _atomic_torch_save(obj, path: Path) -> None:
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def write_metrics(out: Path, history: list[dict]) -> None:
+    _atomic_text(out / "metrics.json", json.dumps(history, indent=2))
+    flat = [{k: v for k, v in row.items() if not isinstance(v, dict)} |
+            {f"pruner{i}_{k}": v for i, p in row.get("pruners", {}).items() for k, v in p.items()}
+            for row in history]
+    keys = sorted({k for row in flat for k in row}, key=lambda k: (k != "epoch", k))
+    tmp = out / f"metrics.csv.tmp{os.getpid()}"
+    with open(tmp, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=keys)
+        w.writeheader()
+        w.writerows(flat)
+    os.replace(tmp, out / "metrics.csv")
+
+
+def plot_learning_curve(out: Path, history: list[dict], title: str) -> Path:
+    from matplotlib.figure import Figure
+
+    ep = [h["epoch"] for h in history]
+    fig = Figure(figsize=(9, 3.4))
+    a1, a2 = fig.subplots(1, 2)
+    a1.plot(ep, [h["train_loss"] for h in history], marker="o")
+    a1.set(xlabel="epoch", ylabel="training loss", title="loss")
+    a2.plot(ep, [100 * h["train_accuracy"] for h in history], marker="o", label="train")
+    a2.plot(ep, [100 * h["test_accuracy"] for h in history], marker="s", label="test (inference, pruned)")
+    if history and history[0].get("pruners"):
+        a2.plot(ep, [100 * h["frames_pruned_mean"] for h in history], ls="--", label="frames pruned (mean)")
+    a2.set(xlabel="epoch", ylabel="%", title="accuracy", ylim=(0, 100))
+    a2.legend(fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    path = out / "learning_curve.png"
+    tmp = out / f"learning_curve.tmp{os.getpid()}.png"
+    fig.savefig(tmp, dpi=110)
+    os.replace(tmp, path)
+    return path
+
+
+class RateCrossEntropy(torch.nn.Module):
+    """Cross entropy of the accumulated output ``sum_t y(t)`` (N x classes x T)."""
+
+    def forward(self, output: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.cross_entropy(output.sum(dim=-1), label)
+
+
+def make_loss(train_cfg: dict) -> torch.nn.Module:
+    if train_cfg["loss"] == "spike_rate":
+        return slayer.loss.SpikeRate(true_rate=train_cfg["true_rate"], false_rate=train_cfg["false_rate"],
+                                     reduction="sum")
+    return RateCrossEntropy()
+
+
+def train_epoch(net, loader, optimizer, loss_fn, device, progress: bool, desc: str) -> tuple[float, float]:
+    net.train()
+    total_loss, correct, n = 0.0, 0, 0
+    it = loader
+    if progress:
+        from tqdm.auto import tqdm
+
+        it = tqdm(loader, desc=desc, unit="batch", leave=False)
+    for x, y in it:
+        x, y = x.to(device), y.to(device)
+        out = net(x)
+        loss = loss_fn(out, y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        total_loss += float(loss) * len(y)
+        correct += int((predict(out) == y).sum())
+        n += len(y)
+    return total_loss / max(n, 1), correct / max(n, 1)
+
+
+def train(cfg: NetConfig, opts: RunOptions, log=print) -> dict:
+    """Train (or resume), evaluate every epoch, export ``network.h5``. Returns the last metrics row."""
+    out = Path(opts.out)
+    out.mkdir(parents=True, exist_ok=True)
+    epochs = opts.epochs if opts.epochs is not None else int(cfg.train["epochs"])
+    batch = opts.batch_size or int(cfg.train["batch_size"])
+    lr = opts.lr or float(cfg.train["lr"])
+    run_id = {"config": cfg.to_dict(), "pruner": opts.pruner, "seed": opts.seed}
+
+    seed_everything(opts.seed)
+    net = RazorNet(cfg, opts.pruner).to(opts.device)
+    optimizer = torch.optim.Adam([p for p in net.parameters() if p.requires_grad], lr=lr,
+                                 weight_decay=float(cfg.train["weight_decay"]))
+    history, start = [], 1
+    ckpt_path = out / CHECKPOINT
+    if opts.resume and ckpt_path.exists():
+        ckpt = torch.load(ckpt_path, map_location=opts.device)
+        if ckpt["run_id"] != run_id:
+            raise ConfigError("--resume", f"{ckpt_path} was written by a different config, pruner options or seed; "
+                              "use a new --out or the same options")
+        net.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        history, start = ckpt["history"], ckpt["epoch"] + 1
+        log(f"resuming {out} after epoch {ckpt['epoch']}")
+    _atomic_text(out / "config.yaml", yaml.safe_dump(cfg.to_dict() | {"pruner": net.pruner_cfg}, sort_keys=False))
+
+    train_set, test_set = load_data(cfg, opts)
+    loss_fn = make_loss(cfg.train).to(opts.device)
+    test_loader = DataLoader(test_set, batch_size=batch, shuffle=False)
+    for epoch in range(start, epochs + 1):
+        t0 = time.perf_counter()
+        # The shuffle order depends only on (seed, epoch): a resumed run sees the same batches.
+        gen = torch.Generator().manual_seed(opts.seed * 100_003 + epoch)
+        loader = DataLoader(train_set, batch_size=batch, shuffle=True, generator=gen)
+        torch.manual_seed(opts.seed * 100_003 + epoch)
+        loss, acc = train_epoch(net, loader, optimizer, loss_fn, opts.device, opts.progress,
+                                f"epoch {epoch}/{epochs}")
+        t_train = time.perf_counter() - t0
+        ev = evaluate(net, test_loader, opts.device)
+        row = {"epoch": epoch, "train_loss": loss, "train_accuracy": acc, "test_accuracy": ev["accuracy"],
+               "frames_pruned_mean": ev["frames_pruned_mean"], "input_events_removed": ev["input_events_removed"],
+               "pruners": ev["pruners"], "seconds_train": round(t_train, 2),
+               "seconds_epoch": round(time.perf_counter() - t0, 2)}
+        history.append(row)
+        _atomic_torch_save({"run_id": run_id, "epoch": epoch, "model": net.state_dict(),
+                            "optimizer": optimizer.state_dict(), "history": history}, ckpt_path)
+        write_metrics(out, history)
+        plot_learning_curve(out, history, f"{cfg.name}: {out.name}")
+        log(f"epoch {epoch:3d}  loss {loss:8.4f}  train {100 * acc:5.1f}%  test {100 * ev['accuracy']:5.1f}%  "
+            f"frames pruned {100 * ev['frames_pruned_mean']:5.1f}%  ({row['seconds_epoch']:.1f} s)")
+    net.export_hdf5(out / "network.h5")
+    return history[-1] if history else {}
+
+
+def load_trained(run_dir: str | Path, device: str = "cpu") -> RazorNet:
+    """Rebuild the network of a run directory from its config and checkpoint."""
+    from ..model.config import parse_config
+
+    run_dir = Path(run_dir)
+    ckpt = torch.load(run_dir / CHECKPOINT, map_location=device)
+    cfg = parse_config(ckpt["run_id"]["config"], source=str(run_dir / "config.yaml"))
+    net = RazorNet(cfg, ckpt["run_id"]["pruner"]).to(device)
+    net.load_state_dict(ckpt["model"])
+    net.eval()
+    return net

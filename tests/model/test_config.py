@@ -1,0 +1,116 @@
+"""Network configs: every shipped config builds, and bad configs name the key."""
+
+import copy
+from pathlib import Path
+
+import pytest
+import torch
+
+from razor_lava.errors import ConfigError
+from razor_lava.model.config import load_config, parse_config
+from razor_lava.model.network import RazorNet
+
+CONFIGS = sorted((Path(__file__).parents[2] / "train" / "configs").glob("*.yaml"))
+
+SMALL = {
+    "data": {"dataset": "synthetic"},
+    "input": [2, 8, 8],
+    "layers": [
+        {"type": "conv", "out": 4, "kernel": 3, "padding": 1},
+        {"type": "pool", "kernel": 2},
+        {"type": "conv", "out": 4, "kernel": 3, "padding": 1},
+        {"type": "flatten"},
+        {"type": "dense", "out": 8},
+        {"type": "dense", "out": 3, "neuron": "liaf"},
+    ],
+}
+
+
+def with_(changes):
+    raw = copy.deepcopy(SMALL)
+    for path, value in changes.items():
+        node = raw
+        keys = path.split(".")
+        for k in keys[:-1]:
+            node = node[int(k)] if k.isdigit() else node.setdefault(k, {})
+        last = keys[-1]
+        if last.isdigit():
+            node[int(last)] = value
+        else:
+            node[last] = value
+    return raw
+
+
+def test_every_shipped_config_builds_and_runs():
+    assert {c.stem for c in CONFIGS} >= {"synthetic_small", "nmnist", "dvsgesture", "ncaltech101", "cifar10dvs", "shd"}
+    for path in CONFIGS:
+        cfg = load_config(path)
+        net = RazorNet(cfg)
+        assert net.output_shape == (cfg.n_classes,)
+        if path.stem in ("synthetic_small", "nmnist", "shd"):  # the small ones: run a forward pass
+            x = torch.zeros(1, *cfg.input, 4)
+            assert net(x).shape == (1, cfg.n_classes, 4)
+
+
+@pytest.mark.parametrize(
+    "positions,expected",
+    [("E1", []), ("E2", [0]), ("E3", [2, 4]), ("E4", [0, 2, 4, 5]), ([1, 4], [1, 4])],
+)
+def test_pruner_positions(positions, expected):
+    cfg = parse_config(with_({"pruner.positions": positions}))
+    assert cfg.pruner_layers() == expected
+    net = RazorNet(cfg)
+    assert sorted(int(k) for k in net.pruners) == expected
+
+
+def test_pool_layer_is_a_fixed_depthwise_conv():
+    net = RazorNet(parse_config(SMALL))
+    pool = net.blocks[1]
+    assert pool.synapse.groups == 4 and not pool.synapse.weight.requires_grad
+    assert torch.all(pool.synapse.weight == 1.0)
+
+
+def test_liaf_layers_use_graded_spikes_and_pruners_know_their_input_scale():
+    cfg = parse_config(with_({"pruner.positions": [5]}))
+    net = RazorNet(cfg)
+    assert net.blocks[5].neuron.graded_spike and not net.blocks[4].neuron.graded_spike
+    assert net.pruners["5"].input_scale == 1
+    cfg = parse_config(with_({"layers.4.neuron": "liaf", "pruner.positions": [5]}))
+    assert RazorNet(cfg).pruners["5"].input_scale == 64
+
+
+@pytest.mark.parametrize(
+    "changes,key",
+    [
+        ({"layers.1.type": "maxpool"}, r"layers\[1\]\.type"),
+        ({"layers.0.out": 0}, r"layers\[0\]\.out"),
+        ({"layers.0.kernal": 3}, r"layers\[0\]\.kernal"),
+        ({"layers.4.neuron": "izhikevich"}, r"layers\[4\]\.neuron"),
+        ({"layers.3": {"type": "dense", "out": 8}}, r"layers\[3\]\.type"),  # dense on a conv output, no flatten
+        ({"layers.5": {"type": "flatten"}}, r"layers\[5\]\.type"),  # last layer not dense
+        ({"layers.2.groups": 3}, r"layers\[2\]\.groups"),
+        ({"pruner.positions": "E5"}, "pruner.positions"),
+        ({"pruner.positions": [3]}, "pruner.positions"),  # a flatten cannot hold a pruner
+        ({"pruner.K": 4}, r"pruner\.K"),
+        ({"input": [2, 8]}, "input"),
+        ({"data": {}}, "data.dataset"),
+        ({"neuron.treshold": 1.0}, r"neuron\.treshold"),
+    ],
+)
+def test_bad_config_names_the_key(changes, key):
+    with pytest.raises(ConfigError, match=key):
+        RazorNet(parse_config(with_(changes)))
+
+
+def test_pruner_on_an_impossible_grid_is_refused():
+    with pytest.raises(ConfigError, match="pruner.pool"):
+        RazorNet(parse_config(with_({"pruner.positions": [2], "pruner.pool": [3, 3]})))
+
+
+def test_missing_and_malformed_files(tmp_path):
+    with pytest.raises(ConfigError, match="no config file"):
+        load_config(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("layers: [unclosed")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(bad)
