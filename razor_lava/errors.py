@@ -39,3 +39,22 @@ class ConfigError(RazorLavaError, ValueError):
         self.problem = problem
         where = f"{source}: " if source else ""
         super().__init__(f"{where}config key '{key}': {problem}")
+
+
+class LavaRunError(RazorLavaError, RuntimeError):
+    """A Lava run failed: a process model raised, a worker died, or it timed out.
+
+    The runtime's workers have been killed when this is raised, so the network
+    cannot be run again; build a new one. ``worker_traceback`` holds the
+    traceback text of the failing process model, when there is one.
+    """
+
+    def __init__(self, problem: str, worker_traceback: str | None = None):
+        self.problem = problem
+        self.worker_traceback = worker_traceback
+        detail = f"\n--- traceback in the Lava worker ---\n{worker_traceback}" if worker_traceback else ""
+        super().__init__(f"{problem}{detail}")
+
+
+class LavaTimeoutError(LavaRunError, TimeoutError):
+    """A Lava run took longer than its time limit; its workers have been killed."""

@@ -148,6 +148,18 @@ def _positive_int(layer: dict, name: str, key: str, source, default=None) -> int
     return v
 
 
+def _pair(layer: dict, name: str, key: str, source, default=None, minimum: int = 1) -> list[int]:
+    """An int or an [h, w] pair, returned as [h, w]."""
+    v = layer.get(name, default)
+    if v is None:
+        raise ConfigError(f"{key}.{name}", "missing; expected an integer or [height, width]", source)
+    pair = [v, v] if isinstance(v, int) and not isinstance(v, bool) else v
+    if not (isinstance(pair, (list, tuple)) and len(pair) == 2
+            and all(isinstance(x, int) and not isinstance(x, bool) and x >= minimum for x in pair)):
+        raise ConfigError(f"{key}.{name}", f"expected an integer >= {minimum} or [height, width], got {v!r}", source)
+    return [int(pair[0]), int(pair[1])]
+
+
 def parse_config(raw: dict, source: str | None = None) -> NetConfig:
     """Validate a config mapping; errors name the offending key."""
     if not isinstance(raw, dict):
@@ -180,10 +192,10 @@ def parse_config(raw: dict, source: str | None = None) -> NetConfig:
         out = {"type": t}
         if t == "conv":
             out["out"] = _positive_int(layer, "out", key, source)
-            out["kernel"] = _positive_int(layer, "kernel", key, source)
-            out["stride"] = _positive_int(layer, "stride", key, source, 1)
-            out["padding"] = int(layer.get("padding", 0))
-            out["dilation"] = _positive_int(layer, "dilation", key, source, 1)
+            out["kernel"] = _pair(layer, "kernel", key, source)
+            out["stride"] = _pair(layer, "stride", key, source, 1)
+            out["padding"] = _pair(layer, "padding", key, source, 0, minimum=0)
+            out["dilation"] = _pair(layer, "dilation", key, source, 1)
             out["groups"] = _positive_int(layer, "groups", key, source, 1)
             out["weight_scale"] = float(layer.get("weight_scale", 2))
         elif t == "pool":
@@ -195,6 +207,11 @@ def parse_config(raw: dict, source: str | None = None) -> NetConfig:
             out["weight_scale"] = float(layer.get("weight_scale", 2))
         if t != "flatten":
             out["neuron"] = _layer_neuron(layer, neuron, key, source)
+            if t != "dense" and out["neuron"]["graded_spike"]:
+                # Deployment runs graded layers (and the layer after them) as razor_lava
+                # processes; those exist for dense layers only.
+                raise ConfigError(f"{key}.neuron", "LIAF (graded) neurons are supported on dense layers only",
+                                  source)
         layers.append(out)
     if layers[-1]["type"] != "dense":
         raise ConfigError(f"layers[{len(layers) - 1}].type", "the last layer must be dense (the class outputs)", source)

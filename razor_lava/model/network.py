@@ -23,13 +23,17 @@ from ..errors import ConfigError
 from ..pruning.module import EventPruner
 from .config import NetConfig
 
-# Payload of a unit graded spike on Lava: SLAYER's graded output is v with
-# 6 fraction bits (netx ``spike_exp`` = 6).
-GRADED_SCALE = 1 << 6
+# Integer payload of a graded spike of SLAYER value 1.0: SLAYER's graded output
+# is the pre-reset voltage in state units (threshold mantissa << 6) / 4096.
+GRADED_SCALE = 1 << 12
 
 
 def _conv_out(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
     return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def _pair(v) -> tuple[int, int]:
+    return (int(v), int(v)) if np.isscalar(v) else (int(v[0]), int(v[1]))
 
 
 def _neuron_params(p: dict) -> dict:
@@ -80,18 +84,18 @@ class RazorNet(nn.Module):
                     if c % layer["groups"] or layer["out"] % layer["groups"]:
                         raise ConfigError(f"{key}.groups", f"groups={layer['groups']} must divide the input channels "
                                           f"{c} and the output channels {layer['out']}", cfg.source)
+                    k, s, p, d = (_pair(layer[n]) for n in ("kernel", "stride", "padding", "dilation"))
+                    out_c = layer["out"]
                     block = slayer.block.cuba.Conv(
-                        params, c, layer["out"], layer["kernel"], stride=layer["stride"], padding=layer["padding"],
-                        dilation=layer["dilation"], groups=layer["groups"], weight_scale=layer["weight_scale"],
-                        weight_norm=False, delay_shift=True)
-                    k, s, p, d, out_c = layer["kernel"], layer["stride"], layer["padding"], layer["dilation"], layer["out"]
+                        params, c, out_c, k, stride=s, padding=p, dilation=d, groups=layer["groups"],
+                        weight_scale=layer["weight_scale"], weight_norm=False, delay_shift=True)
                 else:
-                    k, s, p, d, out_c = layer["kernel"], layer["stride"], 0, 1, c
+                    k, s, p, d, out_c = _pair(layer["kernel"]), _pair(layer["stride"]), (0, 0), (1, 1), c
                     block = slayer.block.cuba.Conv(params, c, c, k, stride=s, groups=c, weight_norm=False,
                                                    delay_shift=True)
                     block.synapse.weight.data.fill_(layer["weight"])
                     block.synapse.weight.requires_grad_(False)
-                oh, ow = _conv_out(h, k, s, p, d), _conv_out(w, k, s, p, d)
+                oh, ow = (_conv_out(n, *(v[a] for v in (k, s, p, d))) for a, n in enumerate((h, w)))
                 if oh < 1 or ow < 1:
                     raise ConfigError(key, f"output would be {oh} x {ow} for input {h} x {w}: kernel/stride too large",
                                       cfg.source)
@@ -126,28 +130,50 @@ class RazorNet(nn.Module):
         return sorted(((int(k), v) for k, v in self.pruners.items()), key=lambda kv: kv[0])
 
     def export_hdf5(self, path: str | os.PathLike) -> Path:
-        """Write the layers as a netx HDF5 file (lava-dl's block export), atomically.
+        """Write the layers as a plain netx HDF5 file, atomically (see ``write_layers``).
 
-        ``layer/0`` is an input layer holding the input shape; ``layer/i+1`` is
-        config layer ``i``. Pruner parameters are added by ``razor_lava.export``.
+        ``razor_lava.export.export_network`` writes the same layers plus the
+        pruners, frame spec and cutoff: use that for deployment.
         """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + f".tmp{os.getpid()}")
         try:
             with h5py.File(tmp, "w") as f:
-                layer = f.create_group("layer")
-                inp = layer.create_group("0")
-                inp.create_dataset("type", (1,), "S10", [b"input"])
-                # SLAYER order (C, H, W), as lava-dl's Input block writes it; netx reverses it to (x, y, f).
-                inp.create_dataset("shape", data=np.array(self.cfg.input))
-                for i, block in enumerate(self.blocks):
-                    block.export_hdf5(layer.create_group(str(i + 1)))
+                self.write_layers(f)
             os.replace(tmp, path)
         finally:
             if tmp.exists():
                 tmp.unlink()
         return path
+
+    def write_layers(self, f: h5py.File) -> None:
+        """lava-dl's block export into ``f['layer']``.
+
+        ``layer/0`` is an input layer holding the input shape; ``layer/i+1`` is
+        config layer ``i``.
+        """
+        self._infer_shapes()
+        layer = f.create_group("layer")
+        inp = layer.create_group("0")
+        inp.create_dataset("type", (1,), "S10", [b"input"])
+        # SLAYER order (C, H, W), as lava-dl's Input block writes it; netx reverses it to (x, y, f).
+        inp.create_dataset("shape", data=np.array(self.cfg.input))
+        for i, block in enumerate(self.blocks):
+            block.export_hdf5(layer.create_group(str(i + 1)))
+
+    @torch.no_grad()
+    def _infer_shapes(self) -> None:
+        """lava-dl blocks learn their neuron shape in the first forward pass; export needs it."""
+        if all(getattr(getattr(b, "neuron", None), "shape", 1) is not None for b in self.blocks):
+            return
+        was_training = self.training
+        self.eval()
+        device = next(self.parameters()).device
+        x = torch.zeros(1, *self.cfg.input, 1, device=device)
+        for block in self.blocks:  # no pruners: shapes only
+            x = block(x)
+        self.train(was_training)
 
 
 def _positions_override(cfg: NetConfig, positions) -> list[int]:

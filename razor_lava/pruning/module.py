@@ -123,8 +123,14 @@ class EventPruner(nn.Module):
         """Integer keep decision ``N x T`` (bool, on the CPU), as the Lava gate makes it."""
         return torch_decide.decide(x, self.quantized())
 
+    def use_quantized(self, params: PrunerParams) -> None:
+        """Decide with these integer parameters (e.g. read from a network file) from now on."""
+        self._fixed = params
+
     def quantized(self) -> PrunerParams:
         """Integer parameters for inference (torch mirror and Lava gate)."""
+        if getattr(self, "_fixed", None) is not None:
+            return self._fixed
         to_int = lambda t, bits: np.round(t.detach().cpu().double().numpy() * 2.0**bits).astype(np.int64)
         theta_int = None
         if self.theta is not None:

@@ -76,7 +76,7 @@ def test_liaf_layers_use_graded_spikes_and_pruners_know_their_input_scale():
     assert net.blocks[5].neuron.graded_spike and not net.blocks[4].neuron.graded_spike
     assert net.pruners["5"].input_scale == 1
     cfg = parse_config(with_({"layers.4.neuron": "liaf", "pruner.positions": [5]}))
-    assert RazorNet(cfg).pruners["5"].input_scale == 64
+    assert RazorNet(cfg).pruners["5"].input_scale == 4096
 
 
 @pytest.mark.parametrize(
@@ -114,3 +114,8 @@ def test_missing_and_malformed_files(tmp_path):
     bad.write_text("layers: [unclosed")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_config(bad)
+
+
+def test_liaf_on_a_conv_layer_is_refused():
+    with pytest.raises(ConfigError, match=r"layers\[0\]\.neuron"):
+        parse_config(with_({"layers.0.neuron": "liaf"}))

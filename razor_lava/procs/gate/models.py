@@ -1,0 +1,139 @@
+"""numpy ProcessModels of ``FrameGate``: ``fixed_pt`` (int32 ports) and ``floating_pt`` (float ports).
+
+Both run the same integer decision (``razor_lava.pruning.decide.decide``) on
+the frames received, so they make identical decisions. Absolute imports:
+Lava's compiler executes this file on its own to discover the models.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from lava.magma.core.decorator import implements, requires, tag
+from lava.magma.core.model.py.model import PyLoihiProcessModel
+from lava.magma.core.model.py.ports import PyInPort, PyOutPort
+from lava.magma.core.model.py.type import LavaPyType
+from lava.magma.core.resources import CPU
+from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
+
+from razor_lava.procs.gate.process import FrameGate
+from razor_lava.pruning.decide import decide
+from razor_lava.pruning.params import PrunerParams
+
+
+class _GateLogic:
+    """The gate's behaviour, shared by both models (see ``process.py`` for the timing).
+
+    Frames are buffered in the pruner's layout: ``C x H x W x T`` for conv
+    inputs, ``N x T`` for dense or flattened inputs (int64 payloads).
+    """
+
+    def _setup(self, p) -> None:
+        self.n_frames, self.start = p["n_frames"], p["start"]
+        self.causal = p["variant"] == "causal"
+        self.spatial = len(p["in_shape"]) == 3 and not p["flatten_out"]
+        self.flat = len(p["in_shape"]) == 3 and p["flatten_out"]
+        self.params = PrunerParams(
+            weight=p["weight"], bias=p["bias"], embeddings=p["embeddings"],
+            # The float theta is not part of the integer decision; NaN marks "threshold mode".
+            theta=None if p["theta_int"] is None else float("nan"), theta_int=p["theta_int"],
+            ratio=p["ratio"], variant=p["variant"], pool=p["pool"], input_scale=p["input_scale"],
+            area=p["area"], lut=p["lut"])
+        w_h_c = p["in_shape"]
+        view = w_h_c[::-1] if self.spatial else (int(np.prod(w_h_c)),)
+        self.buf = np.zeros((*view, self.n_frames), dtype=np.int64)
+        # Ports are attached after __init__, so the out shape comes from the parameters.
+        out_shape = (int(np.prod(w_h_c)),) if self.flat else w_h_c
+        self.zeros = np.zeros(out_shape, dtype=self.out_dtype)
+
+    def _view(self, x: np.ndarray) -> np.ndarray:
+        """A received (W, H, C) or (N,) frame in the pruner's layout, int64."""
+        x = self.to_int(x)
+        # (W, H, C) -> (C, H, W): the SLAYER order, whose flatten is what netx feeds a dense layer.
+        return x.transpose(2, 1, 0).reshape(-1) if self.flat else x.transpose(2, 1, 0) if self.spatial else x
+
+    def _send(self, frame: np.ndarray | None) -> None:
+        """Send a buffered frame (pruner layout) in the out port's layout, or zeros."""
+        if frame is None:
+            self.out.send(self.zeros)
+            return
+        self.events_out[0] += int(np.count_nonzero(frame))
+        self.out.send((frame.transpose(2, 1, 0) if self.spatial else frame).astype(self.out_dtype))
+
+    def _record(self, ks, keep: np.ndarray) -> None:
+        self.keep[ks] = keep
+        n_kept = int(np.count_nonzero(keep))
+        self.frames_kept[0] += n_kept
+        self.frames_pruned[0] += np.size(keep) - n_kept
+
+    def run_spk(self) -> None:
+        # Always drain the input, also outside the window, or the sender blocks.
+        x = self.inp.recv()
+        t = self.time_step - self.start - 1  # index of the frame arriving now
+        big_t = self.n_frames
+        if 0 <= t < big_t:
+            frame = self._view(x)
+            self.events_in[0] += int(np.count_nonzero(frame))
+            self.buf[..., t] = frame
+            if self.causal:
+                # The causal decision of frame t depends only on frames 0..t.
+                keep_t = bool(decide(self.buf[..., : t + 1], self.params)[-1])
+                self._record(t, keep_t)
+                self._send(frame if keep_t else None)
+                return
+            if t == big_t - 1:
+                self._record(slice(None), decide(self.buf, self.params))
+            self._send(None)
+        elif not self.causal and big_t <= t < 2 * big_t:
+            k = t - big_t
+            self._send(self.buf[..., k] if self.keep[k] == 1 else None)
+        else:
+            self._send(None)
+
+
+@implements(proc=FrameGate, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("fixed_pt")
+class PyFrameGateFixed(_GateLogic, PyLoihiProcessModel):
+    """Integer payloads on int32 ports (24-bit, as Loihi 2 graded spikes)."""
+
+    inp: PyInPort = LavaPyType(PyInPort.VEC_DENSE, np.int32, precision=24)
+    out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, np.int32, precision=24)
+    keep: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=2)
+    frames_kept: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=32)
+    frames_pruned: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=32)
+    events_in: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=32)
+    events_out: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=32)
+    out_dtype = np.int32
+
+    def __init__(self, proc_params):
+        super().__init__(proc_params)
+        self._setup(proc_params)
+
+    @staticmethod
+    def to_int(x: np.ndarray) -> np.ndarray:
+        return x.astype(np.int64)
+
+
+@implements(proc=FrameGate, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("floating_pt")
+class PyFrameGateFloat(_GateLogic, PyLoihiProcessModel):
+    """Integer-valued payloads on float ports; the decision is the same integer one."""
+
+    inp: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
+    out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, float)
+    keep: np.ndarray = LavaPyType(np.ndarray, int)
+    frames_kept: np.ndarray = LavaPyType(np.ndarray, int)
+    frames_pruned: np.ndarray = LavaPyType(np.ndarray, int)
+    events_in: np.ndarray = LavaPyType(np.ndarray, int)
+    events_out: np.ndarray = LavaPyType(np.ndarray, int)
+    out_dtype = float
+
+    def __init__(self, proc_params):
+        super().__init__(proc_params)
+        self._setup(proc_params)
+
+    @staticmethod
+    def to_int(x: np.ndarray) -> np.ndarray:
+        # Payloads are integers; rint guards against float round-off from upstream float models.
+        return np.rint(x).astype(np.int64)
