@@ -28,7 +28,8 @@ class _GateLogic:
     """
 
     def _setup(self, p) -> None:
-        self.n_frames, self.start = p["n_frames"], p["start"]
+        # Not "self.start": that is the model's own start() method.
+        self.n_frames, self.t_start = p["n_frames"], p["start"]
         self.causal = p["variant"] == "causal"
         self.spatial = len(p["in_shape"]) == 3 and not p["flatten_out"]
         self.flat = len(p["in_shape"]) == 3 and p["flatten_out"]
@@ -68,7 +69,7 @@ class _GateLogic:
     def run_spk(self) -> None:
         # Always drain the input, also outside the window, or the sender blocks.
         x = self.inp.recv()
-        t = self.time_step - self.start - 1  # index of the frame arriving now
+        t = self.time_step - self.t_start - 1  # index of the frame arriving now
         big_t = self.n_frames
         if 0 <= t < big_t:
             frame = self._view(x)

@@ -61,12 +61,13 @@ class FrameGate(AbstractProcess):
             pool=tuple(int(v) for v in pool), input_scale=int(input_scale), area=int(area),
             lut=exp_table() if lut is None else np.asarray(lut, dtype=np.int64),
         )
-        _check(in_shape, n_frames, start, flatten_out, params)
-        out_shape = (int(np.prod(in_shape)),) if flatten_out else in_shape
         # Lava hands these keyword arguments to the models as proc_params
         # (any Python object is accepted there; None marks the unused rule).
         super().__init__(in_shape=in_shape, n_frames=n_frames, flatten_out=flatten_out, start=start,
                          name=name, **params)
+        # Checked after AbstractProcess.__init__: its __del__ fails on a half-built process.
+        _check(in_shape, n_frames, start, flatten_out, params)
+        out_shape = (int(np.prod(in_shape)),) if flatten_out else in_shape
         self.inp = InPort(shape=in_shape)
         self.out = OutPort(shape=out_shape)
         self.keep = Var(shape=(n_frames,), init=-1)

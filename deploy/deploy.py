@@ -1,0 +1,100 @@
+#!/usr/bin/env python
+"""Deploy a network file on Lava and compare it, sample by sample, with SLAYER.
+
+Examples:
+    python deploy/deploy.py runs/synthetic-e3/network.h5 --samples 50 --report runs/synthetic-e3/deploy.json
+    python deploy/deploy.py runs/nmnist-e3/network.h5 --dataset nmnist \
+        --data-root ../shared/data/nmnist-small --samples 100
+    python deploy/deploy.py model.net --dataset nmnist --data-root DIR   # a plain lava-dl netx file
+The report (--report) holds backend, samples, accuracy, slayer_accuracy,
+agreement (fraction of samples whose Lava output equals SLAYER's exactly,
+graded payloads included), frames_total, frames_pruned, steps and
+seconds_per_sample, plus per-sample details.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("network", help="network .h5 file (razor_lava export or plain lava-dl netx)")
+    ap.add_argument("--dataset", help="data set name (default: the one the network was trained on)")
+    ap.add_argument("--data-root", help="data set directory (not needed for the embedded synthetic data)")
+    ap.add_argument("--split", default="test", choices=["train", "test"])
+    ap.add_argument("--samples", type=int, default=50, help="number of samples (from the start of the split)")
+    ap.add_argument("--backend", default="sim", choices=["sim", "loihi2"],
+                    help="sim: Loihi 2 CPU simulator (Loihi2SimCfg); loihi2: Loihi 2 hardware (needs lava-loihi)")
+    ap.add_argument("--tag", default="fixed_pt", choices=["fixed_pt"],
+                    help="simulator model tag (netx networks run fixed_pt only)")
+    ap.add_argument("--no-gates", action="store_true", help="run without the pruning gates (for comparison)")
+    ap.add_argument("--report", help="write the JSON report here")
+    ap.add_argument("--no-progress", action="store_true")
+    return ap.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from razor_lava.deployment.backends import check_backend
+    from razor_lava.errors import RazorLavaError
+
+    try:
+        check_backend(args.backend)
+        report = run(args)
+    except RazorLavaError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted (Lava workers stopped)", file=sys.stderr)
+        return 130
+    summary = {k: v for k, v in report.items() if k != "per_sample"}
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def run(args) -> dict:
+    import numpy as np
+    import torch
+
+    from razor_lava.data.framing import frame_many
+    from razor_lava.data.registry import frame_spec_for, open_split
+    from razor_lava.deployment.evaluate import deploy_samples, without_gates
+    from razor_lava.errors import ConfigError
+    from razor_lava.export import load_network_file
+
+    # netx Conv layers run torch inside forked Lava workers: one thread avoids a known fork deadlock.
+    torch.set_num_threads(1)
+    nf = load_network_file(args.network)
+    if args.no_gates:
+        nf = without_gates(nf)
+    name = args.dataset or ((nf.config or {}).get("data", {}) or {}).get("dataset")
+    if name is None:
+        raise ConfigError("--dataset", f"{args.network} does not say which data set it was trained on; give --dataset")
+    kwargs = {"n_samples": args.samples} if name == "synthetic" else {}
+    source = open_split(name, args.split, args.data_root, **kwargs)
+    spec = nf.frame_spec if nf.frame_spec is not None else frame_spec_for(name, source.sensor_size)
+    n = min(args.samples, len(source))
+    items = [source[i] for i in range(n)]
+    frames = frame_many([e for e, _ in items], spec)
+    if frames.shape[1:-1] != tuple(nf.input_shape):
+        raise ConfigError("--dataset", f"{name} frames are {frames.shape[1:-1]} but the network expects "
+                          f"{tuple(nf.input_shape)}")
+    labels = np.array([y for _, y in items])
+    report = deploy_samples(nf, frames, labels, tag=args.tag, progress=not args.no_progress, backend=args.backend)
+    report |= {"network": str(args.network), "dataset": name, "split": args.split, "gates_enabled": not args.no_gates}
+    if args.report:
+        path = Path(args.report)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+        tmp.write_text(json.dumps(report, indent=2))
+        os.replace(tmp, path)
+    return report
+
+
+if __name__ == "__main__":
+    sys.exit(main())

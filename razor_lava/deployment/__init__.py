@@ -1,0 +1,1 @@
+"""Running network files on Lava: graph assembly, per-sample runs, backends."""

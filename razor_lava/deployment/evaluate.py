@@ -1,0 +1,90 @@
+"""Deploy a network file on a set of samples and compare every sample with SLAYER."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import numpy as np
+import torch
+
+from ..export import NetworkFile
+from ..model.from_hdf5 import reference_network
+from .runner import as_payloads, run_sample
+
+
+def without_gates(nf: NetworkFile) -> NetworkFile:
+    """The same network with no pruners (for the with/without-gates comparison)."""
+    return replace(nf, pruners={}, pruner_in_shapes={})
+
+
+@torch.no_grad()
+def slayer_reference(nf: NetworkFile, frames: np.ndarray, batch: int = 32) -> dict:
+    """SLAYER fixed-point outputs (as Lava payloads) and pruner decisions for ``frames`` (N x ...)."""
+    net = reference_network(nf)
+    outs, keeps = [], {i: [] for i in nf.pruners}
+    t0 = time.perf_counter()
+    for s in range(0, len(frames), batch):
+        y = net(torch.as_tensor(frames[s: s + batch], dtype=torch.float32))
+        outs.append(as_payloads(y.numpy(), nf.layers[-1].graded))
+        for i in nf.pruners:
+            keeps[i].append(net.pruners[str(i)].last_keep.numpy())
+    return {"output": np.concatenate(outs), "keep": {i: np.concatenate(k) for i, k in keeps.items()},
+            "seconds": time.perf_counter() - t0}
+
+
+def predict_payloads(output: np.ndarray) -> np.ndarray:
+    """Class = largest accumulated output (ties: lower class), as ``training.evaluate.predict``."""
+    return output.sum(axis=-1).argmax(axis=-1)
+
+
+def deploy_samples(nf: NetworkFile, frames: np.ndarray, labels: np.ndarray, tag: str = "fixed_pt",
+                   progress: bool = True, backend: str = "sim") -> dict:
+    """Run every sample on Lava and SLAYER; return the deploy report (see deploy/deploy.py)."""
+    n_frames = frames.shape[-1]
+    ref = slayer_reference(nf, frames)
+    it = range(len(frames))
+    if progress:
+        from tqdm.auto import tqdm
+
+        it = tqdm(it, desc="lava", unit="sample")
+    lava_out, per_sample, keeps_equal = [], [], []
+    frames_pruned = 0
+    seconds = []
+    steps = 0
+    for n in it:
+        res = run_sample(nf, frames[n], n_frames, tag=tag)
+        lava_out.append(res.output)
+        seconds.append(res.seconds)
+        steps = res.steps
+        same_keep = all(np.array_equal(res.keep[i], ref["keep"][i][n]) for i in nf.pruners)
+        keeps_equal.append(same_keep)
+        pruned = {str(i): int((~res.keep[i]).sum()) for i in nf.pruners}
+        frames_pruned += sum(pruned.values())
+        per_sample.append({"sample": n, "label": int(labels[n]), "equal": bool(np.array_equal(res.output, ref["output"][n])),
+                           "gate_decisions_equal": same_keep, "frames_pruned": pruned,
+                           "gate_counts": {str(i): c for i, c in res.gate_counts.items()},
+                           "seconds": round(res.seconds, 3)})
+    lava_out = np.stack(lava_out) if lava_out else np.zeros((0,))
+    pred = predict_payloads(lava_out) if len(lava_out) else np.zeros(0, dtype=np.int64)
+    slayer_pred = predict_payloads(ref["output"]) if len(frames) else pred
+    labels = np.asarray(labels)
+    n = max(len(frames), 1)
+    return {
+        "backend": backend,
+        "tag": tag,
+        "samples": len(frames),
+        "accuracy": float((pred == labels).mean()) if len(frames) else 0.0,
+        "slayer_accuracy": float((slayer_pred == labels).mean()) if len(frames) else 0.0,
+        "agreement": float(np.mean([s["equal"] for s in per_sample])) if per_sample else 0.0,
+        "prediction_agreement": float((pred == slayer_pred).mean()) if len(frames) else 0.0,
+        "gate_decision_agreement": float(np.mean(keeps_equal)) if keeps_equal else 1.0,
+        "gates": {str(i): {"variant": p.variant, "ratio": p.ratio, "theta": p.theta} for i, p in nf.pruners.items()},
+        "frames_total": int(len(frames) * n_frames * len(nf.pruners)),
+        "frames_pruned": int(frames_pruned),
+        "n_frames": int(n_frames),
+        "steps": int(steps),
+        "seconds_per_sample": float(np.mean(seconds)) if seconds else 0.0,
+        "slayer_seconds_per_sample": ref["seconds"] / n,
+        "per_sample": per_sample,
+    }

@@ -1,0 +1,112 @@
+"""``CubaDense``: a dense synapse and SLAYER's fixed-point CUBA neuron in one process.
+
+netx 0.6 builds every CUBA layer as a binary LIF (it ignores ``gradedSpike``),
+and Lava's Dense cannot scale a graded input the way SLAYER does. So a LIAF
+layer (``graded_spike=True``), and the dense layer right after it, run as this
+process instead of a netx Dense + LIF block. The models are in ``models.py``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from lava.magma.core.process.ports.ports import InPort, OutPort
+from lava.magma.core.process.process import AbstractProcess
+from lava.magma.core.process.variable import Var
+
+from razor_lava.errors import DataFormatError
+
+
+class CubaDense(AbstractProcess):
+    """Dense synapse + CUBA neuron with SLAYER's integer arithmetic, optionally graded.
+
+    Units are those of lava-dl's netx export: ``weight`` (out, in) holds the
+    integer weights of ``layer/k/weight`` (even ints in [-256, 254], 64 x the
+    SLAYER weight); ``i_decay``, ``v_decay`` are 12-bit decays (4096 = full
+    decay), scalars or (out,) arrays; ``vth_mant`` is the threshold mantissa,
+    a neuron spikes when ``v > vth_mant * 64``. States ``u``, ``v`` are in units
+    of 2**-12 (4096 = SLAYER's 1.0).
+
+    ``graded_in``: the input is a graded payload (pre-reset ``v`` of an
+    upstream LIAF neuron) rather than 0/1 spikes. ``graded_out``: a spike
+    carries the pre-reset ``v`` (at most 24 bits on Loihi) instead of 1; that
+    is SLAYER's graded value times 4096.
+
+    Timing equals a netx Dense + LIF block: input received at step t reaches
+    the neuron at step t+1. A chain of such layers therefore reproduces
+    SLAYER's ``delay_shift=True`` blocks index for index: what a sink records
+    at Lava step t (its buffer index t-1) is SLAYER's output at time index t-1.
+
+    Ports: ``a_in`` (in,), ``s_out`` (out,). Vars: ``weight`` (out, in),
+    ``u``, ``v`` (out,), ``a_buf`` (out,) the synaptic input waiting for the
+    next step, ``spikes_out`` (1,) the number of output events sent so far.
+    """
+
+    def __init__(self, *, weight, i_decay, v_decay, vth_mant, graded_in: bool = False,
+                 graded_out: bool = False, name: str | None = None):
+        # Base init first: Lava's __del__ fails on a half-built process if validation raises.
+        super().__init__(name=name)
+        weight = np.asarray(weight)
+        if weight.ndim != 2 or weight.size == 0:
+            raise ValueError(f"CubaDense weight must be a non-empty (out, in) array, got shape {weight.shape}")
+        if not np.array_equal(weight, np.round(weight)):
+            raise ValueError("CubaDense weight must hold integers (the netx export's layer/k/weight)")
+        n_out, n_in = weight.shape
+        # Model parameters (not Vars: they are constants of the trained layer).
+        self.proc_params["i_decay"] = _per_neuron("i_decay", i_decay, n_out)
+        self.proc_params["v_decay"] = _per_neuron("v_decay", v_decay, n_out)
+        self.proc_params["vth_mant"] = _per_neuron("vth_mant", vth_mant, n_out)
+        self.proc_params["graded_in"] = bool(graded_in)
+        self.proc_params["graded_out"] = bool(graded_out)
+        self.a_in = InPort(shape=(n_in,))
+        self.s_out = OutPort(shape=(n_out,))
+        self.weight = Var(shape=(n_out, n_in), init=weight.astype(np.int64))
+        self.u = Var(shape=(n_out,), init=0)
+        self.v = Var(shape=(n_out,), init=0)
+        self.a_buf = Var(shape=(n_out,), init=0)
+        self.spikes_out = Var(shape=(1,), init=0)
+
+    @classmethod
+    def from_hdf5_layer(cls, group, graded_in: bool, name: str | None = None) -> "CubaDense":
+        """Build from an h5py group of a lava-dl dense layer (``layer/k`` of a netx file).
+
+        ``graded_out`` comes from ``neuron/gradedSpike``; ``graded_in`` says
+        whether the previous layer is graded. Raises ``DataFormatError`` naming
+        the file and group when the group is not a plain CUBA dense layer.
+        """
+        where = f"{getattr(group.file, 'filename', '?')}:{group.name}"
+
+        def read(key):
+            if key not in group:
+                raise DataFormatError(where, f"missing '{key}': not a lava-dl dense layer export")
+            return group[key][()]
+
+        kind = np.ravel(read("type"))[0]
+        kind = kind.decode() if isinstance(kind, bytes) else str(kind)
+        if kind != "dense":
+            raise DataFormatError(where, f"layer type is '{kind}', expected 'dense'")
+        neuron_type = read("neuron/type")
+        neuron_type = neuron_type.decode() if isinstance(neuron_type, bytes) else str(neuron_type)
+        if neuron_type != "CUBA":
+            raise DataFormatError(where, f"neuron type is '{neuron_type}', expected 'CUBA'")
+        for unsupported in ("bias", "delay", "neuron/weight_exp"):
+            if unsupported in group:
+                raise DataFormatError(where, f"'{unsupported}' is set; CubaDense supports neither norm nor delays")
+        weight = np.asarray(read("weight"))
+        if weight.ndim != 2:
+            raise DataFormatError(where, f"'weight' has shape {weight.shape}, expected (out, in)")
+        graded_out = bool(read("neuron/gradedSpike")) if "neuron/gradedSpike" in group else False
+        return cls(weight=weight, i_decay=read("neuron/iDecay"), v_decay=read("neuron/vDecay"),
+                   vth_mant=read("neuron/vThMant"), graded_in=graded_in, graded_out=graded_out, name=name)
+
+
+def _per_neuron(key: str, value, n_out: int) -> np.ndarray:
+    """An integer parameter as a () or (n_out,) int64 array."""
+    arr = np.asarray(value)
+    if arr.shape not in ((), (1,), (n_out,)) or not np.array_equal(arr, np.round(arr)):
+        raise ValueError(f"CubaDense {key} must be an integer or {n_out} integers, got {value!r}")
+    arr = arr.astype(np.int64)
+    if arr.size == 1:
+        arr = arr.reshape(())
+    if key.endswith("decay") and (np.any(arr < 0) or np.any(arr > 4096)):
+        raise ValueError(f"CubaDense {key} must lie in [0, 4096], got {value!r}")
+    return arr

@@ -1,0 +1,182 @@
+"""The deployment contract: for every sample, the Lava output (graded payloads
+included) equals SLAYER's fixed-point output exactly, and every gate makes the
+torch pruner's decision on every frame. Plus: plain netx files, bad backends,
+the deploy script's report."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from razor_lava.data.framing import FrameSpec
+from razor_lava.deployment.assemble import plan_segments
+from razor_lava.deployment.backends import BackendUnavailable, check_backend
+from razor_lava.deployment.evaluate import deploy_samples, without_gates
+from razor_lava.export import export_network, load_network_file
+from razor_lava.model.config import parse_config
+from razor_lava.model.network import RazorNet
+
+pytestmark = pytest.mark.lava
+ROOT = Path(__file__).parents[2]
+
+CONV = {
+    "data": {"dataset": "synthetic"},
+    "input": [2, 10, 8],
+    "neuron": {"threshold": 0.8},
+    "layers": [
+        {"type": "conv", "out": 6, "kernel": 3, "stride": 2, "padding": 1, "weight_scale": 6},
+        {"type": "conv", "out": 6, "kernel": [3, 1], "padding": [1, 0], "weight_scale": 6},
+        {"type": "pool", "kernel": 2},
+        {"type": "flatten"},
+        {"type": "dense", "out": 12, "weight_scale": 6},
+        {"type": "dense", "out": 4, "neuron": "liaf", "weight_scale": 6},
+    ],
+}
+DENSE = {
+    "data": {"dataset": "synthetic"},
+    "input": [30],
+    "neuron": {"threshold": 0.8},
+    "layers": [
+        {"type": "dense", "out": 20, "weight_scale": 5},
+        {"type": "dense", "out": 16, "neuron": "liaf", "weight_scale": 5},
+        {"type": "dense", "out": 12, "weight_scale": 3},
+        {"type": "dense", "out": 5, "weight_scale": 5},
+    ],
+}
+T = 12
+
+
+def make_file(tmp_path, raw, pruner, seed=0):
+    torch.manual_seed(seed)
+    raw = dict(raw, pruner=pruner)
+    net = RazorNet(parse_config(raw))
+    with torch.no_grad():
+        for p in net.pruners.values():
+            p.weight.normal_(0, 1.5)
+            p.embeddings.normal_(0, 1.5)
+    inp = raw["input"]
+    spec = FrameSpec((inp[2], inp[1], inp[0]) if len(inp) == 3 else (inp[0], 1, 1), 1, T)
+    return net, export_network(net, tmp_path / "net.h5", spec)
+
+
+def frames_for(net, n, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    shape = (n, *net.cfg.input, T)
+    dens = torch.rand(n, *([1] * len(net.cfg.input)), T, generator=g) * 0.6
+    return (torch.rand(shape, generator=g) < dens).numpy().astype(np.uint8)
+
+
+@pytest.mark.parametrize(
+    "raw,pruner",
+    [
+        (CONV, {"positions": "E1"}),
+        (CONV, {"positions": [0, 1, 4], "ratio": 0.25}),
+        (CONV, {"positions": [1, 4, 5], "theta": 0.8, "ratio": None, "variant": "causal"}),
+        (DENSE, {"positions": [1, 2], "ratio": 0.3}),
+        (DENSE, {"positions": [0, 3], "theta": 0.75, "ratio": None, "variant": "causal"}),
+    ],
+    ids=["conv-nogate", "conv-window", "conv-causal", "dense-liaf-window", "dense-liaf-causal"],
+)
+def test_lava_equals_slayer_exactly(tmp_path, raw, pruner):
+    torch.set_num_threads(1)
+    net, path = make_file(tmp_path, raw, pruner)
+    nf = load_network_file(path)
+    frames = frames_for(net, 3)
+    report = deploy_samples(nf, frames, np.zeros(3, dtype=np.int64), progress=False)
+    assert report["agreement"] == 1.0, [s for s in report["per_sample"] if not s["equal"]]
+    assert report["gate_decision_agreement"] == 1.0
+    assert report["prediction_agreement"] == 1.0
+    # the networks must really be active, or equality would be trivial
+    from razor_lava.deployment.evaluate import slayer_reference
+
+    ref = slayer_reference(nf, frames)
+    assert (ref["output"] != 0).sum() > 3
+    if nf.pruners:
+        pruned = report["frames_pruned"]
+        assert 0 < pruned < report["frames_total"]
+
+
+def test_segments_put_gates_and_graded_layers_in_their_own_processes(tmp_path):
+    _, path = make_file(tmp_path, DENSE, {"positions": [2], "ratio": 0.3})
+    segs = [(s.kind, s.start, s.end) for s in plan_segments(load_network_file(path))]
+    # layer 2 (hdf5 2) is LIAF, layer 3 (hdf5 3) receives graded spikes: both CubaDense
+    assert segs == [("netx", 1, 2), ("cuba", 2, 0), ("gate", 3, 0), ("cuba", 3, 0), ("netx", 4, 5)]
+
+
+def test_plain_lava_dl_netx_file_runs(tmp_path):
+    """A network razor_lava did not train: lava-dl blocks exported with their own export_hdf5."""
+    import h5py
+
+    from razor_lava.model._slayer import slayer
+
+    torch.manual_seed(3)
+    p = {"threshold": 0.5, "current_decay": 0.2, "voltage_decay": 0.05}
+    blocks = [slayer.block.cuba.Conv(p, 2, 4, 3, padding=1, weight_scale=4),
+              slayer.block.cuba.Flatten(), slayer.block.cuba.Dense(p, 4 * 6 * 6, 5, weight_scale=4)]
+    x = torch.rand(2, 2, 6, 6, T) < 0.4
+    with torch.no_grad():
+        y = x.float()
+        for b in blocks:
+            y = b(y)
+    path = tmp_path / "plain.net"
+    with h5py.File(path, "w") as f:
+        layer = f.create_group("layer")
+        inp = layer.create_group("0")
+        inp.create_dataset("type", (1,), "S10", [b"input"])
+        inp.create_dataset("shape", data=np.array([2, 6, 6]))
+        for i, b in enumerate(blocks):
+            b.export_hdf5(layer.create_group(str(i + 1)))
+    nf = load_network_file(path)
+    assert nf.format_version is None and not nf.pruners
+    report = deploy_samples(nf, x.numpy().astype(np.uint8), np.zeros(2, dtype=np.int64), progress=False)
+    assert report["agreement"] == 1.0
+    lava_like = np.rint(y.numpy()).astype(np.int64)
+    assert (lava_like.sum() > 0)
+
+
+def test_without_gates_drops_every_gate(tmp_path):
+    _, path = make_file(tmp_path, CONV, {"positions": [1, 4], "ratio": 0.25})
+    nf = without_gates(load_network_file(path))
+    assert not nf.pruners and [s.kind for s in plan_segments(nf)].count("gate") == 0
+
+
+def test_hardware_backend_says_what_is_missing():
+    with pytest.raises(BackendUnavailable, match="lava-loihi"):
+        check_backend("loihi2")
+    assert check_backend("sim") == "sim"
+    with pytest.raises(BackendUnavailable, match="unknown backend"):
+        check_backend("gpu")
+
+
+def test_deploy_script_report_on_the_embedded_data_set(tmp_path):
+    from razor_lava.data.synthetic import CLASSES, default_frame_spec
+    from razor_lava.model.config import load_config
+
+    torch.manual_seed(0)
+    net = RazorNet(load_config(ROOT / "train" / "configs" / "synthetic_small.yaml"))
+    path = export_network(net, tmp_path / "net.h5", default_frame_spec(), CLASSES)
+    report_path = tmp_path / "deploy.json"
+    r = subprocess.run([sys.executable, str(ROOT / "deploy" / "deploy.py"), str(path), "--samples", "2",
+                        "--report", str(report_path), "--no-progress"], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    report = json.loads(report_path.read_text())
+    for key in ("backend", "samples", "accuracy", "slayer_accuracy", "agreement", "frames_total", "frames_pruned",
+                "steps", "seconds_per_sample"):
+        assert key in report, key
+    assert report["backend"] == "sim" and report["samples"] == 2 and report["agreement"] == 1.0
+    assert report["frames_total"] == 2 * 30 * 2 and report["frames_pruned"] == 2 * 2 * 9  # 2 gates, ratio 0.3
+    assert report["steps"] == 30 * 3  # two window gates: 2 x 30 steps of latency
+
+
+def test_deploy_script_refuses_missing_hardware_and_files(tmp_path):
+    _, path = make_file(tmp_path, CONV, {"positions": [1], "ratio": 0.25})
+    r = subprocess.run([sys.executable, str(ROOT / "deploy" / "deploy.py"), str(path), "--backend", "loihi2"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "lava-loihi" in r.stderr
+    r = subprocess.run([sys.executable, str(ROOT / "deploy" / "deploy.py"), str(tmp_path / "nope.h5")],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "no such file" in r.stderr
