@@ -228,7 +228,7 @@ def _raise_for_failed_workers(rt) -> None:
             alive = a.is_alive()
         except ValueError:  # already joined and closed
             continue
-        if not alive:
+        if not alive and a.exitcode != 0:  # 0: a clean exit, after a model requested stop
             raise LavaRunError(f"Lava worker {a.name} (pid {a.pid}) exited with code {a.exitcode} during a run")
 
 
@@ -247,7 +247,9 @@ def _hard_kill(rt, reap_timeout_s: float = 2.0) -> None:
         except (ValueError, AssertionError):
             pass
     mi = rt._messaging_infrastructure
-    for shutdown in (lambda: mi.smm.shutdown(), lambda: rt._watchdog_manager.stop()):
+    # rt.join() ends the runtime's port threads in this process. A _Waiter thread stays
+    # blocked in runtime.wait() for good: a daemon thread, it does not delay exit.
+    for shutdown in (rt.join, lambda: mi.smm.shutdown(), lambda: rt._watchdog_manager.stop()):
         try:
             shutdown()
         except Exception:  # half-built runtime: nothing to shut down

@@ -28,6 +28,7 @@ from torch.utils.data import DataLoader
 from ..data.registry import frame_spec_for, open_split
 from ..data.torch_data import FramedDataset
 from ..errors import ConfigError
+from ..export import export_network
 from ..model._slayer import slayer
 from ..model.config import NetConfig
 from ..model.network import RazorNet
@@ -227,7 +228,7 @@ def train(cfg: NetConfig, opts: RunOptions, log=print) -> dict:
         plot_learning_curve(out, history, f"{cfg.name}: {out.name}")
         log(f"epoch {epoch:3d}  loss {loss:8.4f}  train {100 * acc:5.1f}%  test {100 * ev['accuracy']:5.1f}%  "
             f"frames pruned {100 * ev['frames_pruned_mean']:5.1f}%  ({row['seconds_epoch']:.1f} s)")
-    net.export_hdf5(out / "network.h5")
+    export_network(net, out / "network.h5", train_set.spec, train_set.classes)
     return history[-1] if history else {}
 
 
@@ -236,6 +237,8 @@ def load_trained(run_dir: str | Path, device: str = "cpu") -> RazorNet:
     from ..model.config import parse_config
 
     run_dir = Path(run_dir)
+    if not (run_dir / CHECKPOINT).is_file():
+        raise ConfigError("RUN_DIR", f"no {CHECKPOINT} in {run_dir}: expected a directory written by train/train.py")
     ckpt = torch.load(run_dir / CHECKPOINT, map_location=device)
     cfg = parse_config(ckpt["run_id"]["config"], source=str(run_dir / "config.yaml"))
     net = RazorNet(cfg, ckpt["run_id"]["pruner"]).to(device)

@@ -100,6 +100,12 @@ def test_exception_while_building_workers_is_raised_and_workers_are_killed(new_w
     assert new_workers() == []
 
 
+def test_a_model_that_requests_stop_ends_the_run_cleanly(new_workers):
+    src, _, _ = build(stop_at=5)
+    run_steps(src, T, CFG, timeout_s=60)
+    assert new_workers() == []
+
+
 def test_timeout_kills_the_run(new_workers):
     src, _, _ = build(SLOW_STEPS, sleep_s=0.05)
     t0 = time.monotonic()

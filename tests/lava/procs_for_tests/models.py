@@ -32,3 +32,5 @@ class PyBoom(PyLoihiProcessModel):
         if self.time_step == self.proc_params["fail_at"]:
             raise ValueError(f"boom at step {self.time_step}")
         self.out.send(x)
+        if self.time_step == self.proc_params["stop_at"]:
+            self._req_stop = True
