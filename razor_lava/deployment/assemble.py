@@ -7,6 +7,12 @@ build them as binary LIF), and a ``FrameGate`` sits in front of every layer
 that has a trained pruner. Frames flow in Lava's layout: (W, H, C) for conv
 feature maps, (N,) for vectors; a 3-D output feeding a vector input is
 flattened in SLAYER's C, H, W order.
+
+Profile mode (``profile=True``) cuts the file at every conv/dense layer, so
+each weighted layer is its own netx slice (or CubaDense), and puts a
+``SynopCounter`` in front of each one, after its gate if it has one. The
+counters add no delay and pass everything on unchanged, so the network
+computes exactly what it computes without them.
 """
 
 from __future__ import annotations
@@ -21,8 +27,8 @@ from ..export import NetworkFile
 
 @dataclass
 class Segment:
-    kind: str  # "netx" | "cuba" | "gate"
-    start: int  # hdf5 layer index (netx: first group, cuba: its group, gate: group it feeds)
+    kind: str  # "netx" | "cuba" | "gate" | "counter"
+    start: int  # hdf5 layer index (netx: first group, cuba: its group, gate/counter: group it feeds)
     end: int = 0  # netx: one past the last group
     cfg_index: int | None = None  # gate: config layer index of its pruner
 
@@ -35,13 +41,18 @@ class LavaGraph:
     procs: list = field(default_factory=list)  # one per segment (None for an empty netx run)
     gates: dict = field(default_factory=dict)  # cfg index -> FrameGate
     cubas: dict = field(default_factory=dict)  # hdf5 index -> CubaDense
+    counters: dict = field(default_factory=dict)  # hdf5 index -> SynopCounter (profile mode)
     first_in_shape: tuple = ()
     out_port: object = None
     n_window_gates: int = 0
 
 
-def plan_segments(nf: NetworkFile) -> list[Segment]:
-    """Cut the file's layers into netx slices, CubaDense layers and gates."""
+def plan_segments(nf: NetworkFile, profile: bool = False) -> list[Segment]:
+    """Cut the file's layers into netx slices, CubaDense layers and gates.
+
+    ``profile``: also cut before every conv/dense layer and put a counter
+    segment right in front of it (after its gate).
+    """
     gates = {i + 1: i for i in nf.pruners}  # hdf5 index -> cfg index
     segs: list[Segment] = []
     run_start = None
@@ -49,12 +60,15 @@ def plan_segments(nf: NetworkFile) -> list[Segment]:
     for info in nf.layers[1:]:
         idx = info.index
         custom = info.type == "dense" and (info.graded or prev_graded)
-        if idx in gates or custom:
+        weighted = info.type in ("conv", "dense")
+        if idx in gates or custom or (profile and weighted):
             if run_start is not None:
                 segs.append(Segment("netx", run_start, idx))
                 run_start = None
         if idx in gates:
             segs.append(Segment("gate", idx, cfg_index=gates[idx]))
+        if profile and weighted:
+            segs.append(Segment("counter", idx))
         if custom:
             segs.append(Segment("cuba", idx))
         elif run_start is None:
@@ -86,14 +100,14 @@ def _input_shape_of(nf: NetworkFile, idx: int) -> tuple[int, ...]:
     return nf.input_shape
 
 
-def build_graph(nf: NetworkFile, n_frames: int) -> LavaGraph:
-    """Create (unconnected to any source/sink) the processes of ``nf``."""
+def build_graph(nf: NetworkFile, n_frames: int, profile: bool = False) -> LavaGraph:
+    """Create (unconnected to any source/sink) the processes of ``nf``; ``profile``: with counters."""
     from lava.lib.dl import netx
 
     from razor_lava.procs.gate.process import FrameGate
     from razor_lava.procs.liaf.process import CubaDense
 
-    segs = plan_segments(nf)
+    segs = plan_segments(nf, profile)
     graph = LavaGraph(segs)
     prev_port, prev_shape = None, None
     with h5py.File(nf.path, "r") as f:
@@ -114,6 +128,11 @@ def build_graph(nf: NetworkFile, n_frames: int) -> LavaGraph:
                 in_port, in_shape = proc.a_in, tuple(proc.a_in.shape)
                 out_port, out_shape = proc.s_out, tuple(proc.s_out.shape)
                 graph.cubas[seg.start] = proc
+            elif seg.kind == "counter":
+                proc = _counter(nf, f, seg.start, n_frames, start=n_frames * graph.n_window_gates)
+                in_port, out_port, out_shape = proc.inp, proc.out, tuple(proc.inp.shape)
+                in_shape = out_shape
+                graph.counters[seg.start] = proc
             else:
                 in_shape = lava_shape(nf.pruner_in_shapes[seg.cfg_index])
                 params = nf.pruners[seg.cfg_index]
@@ -131,6 +150,18 @@ def build_graph(nf: NetworkFile, n_frames: int) -> LavaGraph:
             graph.procs.append(proc)
     graph.out_port, graph.out_shape = prev_port, prev_shape
     return graph
+
+
+def _counter(nf: NetworkFile, f: h5py.File, idx: int, n_frames: int, start: int):
+    """The SynopCounter in front of hdf5 layer ``idx``; frames reach it after ``start`` steps."""
+    from razor_lava.procs.counter.process import SynopCounter
+
+    from ..profile.counts import fanout_map, input_shape
+
+    shape = input_shape(nf, idx)  # SLAYER order; (N,) for a dense layer, flattened in C, H, W order
+    fan = fanout_map(f["layer"][str(idx)], shape)
+    fan = fan.transpose(2, 1, 0) if fan.ndim == 3 else fan  # to Lava's (W, H, C)
+    return SynopCounter(in_shape=lava_shape(shape), fanout=fan, n_frames=n_frames, t_start=start)
 
 
 def _prev_weighted(nf: NetworkFile, idx: int):

@@ -180,3 +180,28 @@ def test_deploy_script_refuses_missing_hardware_and_files(tmp_path):
     r = subprocess.run([sys.executable, str(ROOT / "deploy" / "deploy.py"), str(tmp_path / "nope.h5")],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "no such file" in r.stderr
+
+
+@pytest.mark.slow
+def test_trained_default_network_deploys_bit_exact_and_leaves_no_workers(tmp_path):
+    """A (briefly) trained network of the embedded default, both gate variants."""
+    from razor_lava.data.framing import frame_many
+    from razor_lava.data.synthetic import SyntheticGestures
+    from razor_lava.lava_run import leftover_workers
+    from razor_lava.model.config import load_config
+    from razor_lava.training.run import RunOptions, train
+
+    cfg = load_config(ROOT / "train" / "configs" / "synthetic_small.yaml")
+    test = SyntheticGestures("test", n_samples=3)
+    items = [test[i] for i in range(3)]
+    for variant, rule in (("window", {"ratio": 0.3}), ("causal", {"theta": 0.9, "ratio": None})):
+        out = tmp_path / variant
+        train(cfg, RunOptions(out=out, epochs=1, train_samples=64, test_samples=10, progress=False,
+                              pruner={"variant": variant, **rule}), log=lambda *a: None)
+        nf = load_network_file(out / "network.h5")
+        assert sorted(nf.pruners) == [1, 4] and all(p.variant == variant for p in nf.pruners.values())
+        frames = frame_many([e for e, _ in items], nf.frame_spec)
+        report = deploy_samples(nf, frames, np.array([y for _, y in items]), progress=False)
+        assert report["agreement"] == 1.0 and report["gate_decision_agreement"] == 1.0
+        assert report["steps"] == 30 * (3 if variant == "window" else 1)
+    assert leftover_workers() == []

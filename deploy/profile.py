@@ -1,0 +1,133 @@
+#!/usr/bin/env python
+"""Profile a network file: synops with and without the pruning gates, energy estimates, plots.
+
+Examples:
+    python deploy/profile.py runs/synthetic-e3/network.h5 --samples 100 --out runs/synthetic-e3/profile
+    python deploy/profile.py runs/nmnist-e3/network.h5 --dataset nmnist \
+        --data-root ../shared/data/nmnist-small --samples 200 --lava-samples 3
+Synops are counted on SLAYER's fixed-point forward (fast, batched); the
+first --lava-samples samples are also counted on the Lava simulator, and the
+report says whether the two counts are identical. REPORT_DIR receives
+report.json, per_layer.csv, per_frame.csv, synops_per_frame.png,
+synops_per_layer.png and totals.png. Energies are estimates from the cited
+per-operation constants listed in report.json (energy_uj.constants).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+# This file is named like the standard library's `profile` (which cProfile imports): keep its
+# folder off the import path so that `import profile` anywhere below still finds the stdlib.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("network", help="network .h5 file (razor_lava export or plain lava-dl netx)")
+    ap.add_argument("--dataset", help="data set name (default: the one the network was trained on)")
+    ap.add_argument("--data-root", help="data set directory (not needed for the embedded synthetic data)")
+    ap.add_argument("--split", default="test", choices=["train", "test"])
+    ap.add_argument("--samples", type=int, default=100, help="number of samples (from the start of the split)")
+    ap.add_argument("--lava-samples", type=int, default=5,
+                    help="samples also counted on the Lava simulator to check SLAYER's counts (0: none)")
+    ap.add_argument("--batch", type=int, default=32, help="SLAYER batch size")
+    ap.add_argument("--example", type=int, default=0, help="sample whose gate decisions the frame plot shows")
+    ap.add_argument("--out", default="profile", help="report directory (created)")
+    ap.add_argument("--no-plots", action="store_true")
+    ap.add_argument("--no-progress", action="store_true")
+    args = ap.parse_args(argv)
+    if args.samples < 1 or args.lava_samples < 0 or args.batch < 1:
+        ap.error("--samples and --batch must be >= 1 and --lava-samples >= 0")
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from razor_lava.errors import RazorLavaError
+
+    try:
+        report, paths = run(args)
+    except RazorLavaError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted (Lava workers stopped)", file=sys.stderr)
+        return 130
+    print(summary(report))
+    print("wrote " + ", ".join(str(p) for p in paths.values()))
+    return 0
+
+
+def load_frames(args, nf):
+    """The first ``--samples`` samples of the split, framed as the network expects: (frames, labels, name)."""
+    import numpy as np
+
+    from razor_lava.data.framing import frame_many
+    from razor_lava.data.registry import frame_spec_for, open_split
+    from razor_lava.errors import ConfigError
+
+    name = args.dataset or ((nf.config or {}).get("data", {}) or {}).get("dataset")
+    if name is None:
+        raise ConfigError("--dataset", f"{args.network} does not say which data set it was trained on; give --dataset")
+    kwargs = {"n_samples": args.samples} if name == "synthetic" else {}
+    source = open_split(name, args.split, args.data_root, **kwargs)
+    spec = nf.frame_spec if nf.frame_spec is not None else frame_spec_for(name, source.sensor_size)
+    n = min(args.samples, len(source))
+    items = [source[i] for i in range(n)]
+    frames = frame_many([e for e, _ in items], spec)
+    if frames.shape[1:-1] != tuple(nf.input_shape):
+        raise ConfigError("--dataset", f"{name} frames are {frames.shape[1:-1]} but the network expects "
+                          f"{tuple(nf.input_shape)}")
+    return frames, np.array([y for _, y in items]), name
+
+
+def run(args):
+    import torch
+
+    from razor_lava.export import load_network_file
+    from razor_lava.profile.report import profile_network, write_report
+
+    # netx Conv layers run torch inside forked Lava workers: one thread avoids a known fork deadlock.
+    torch.set_num_threads(1)
+    nf = load_network_file(args.network)
+    frames, labels, name = load_frames(args, nf)
+    report = profile_network(nf, frames, labels, lava_samples=args.lava_samples, batch=args.batch,
+                             progress=not args.no_progress, example_sample=args.example)
+    report = {"network": str(args.network), "dataset": name, "split": args.split} | report
+    paths = write_report(report, args.out)
+    if not args.no_plots:
+        from razor_lava.profile.plots import plot_report
+
+        paths |= plot_report(report, args.out)
+    return report, paths
+
+
+def summary(report: dict) -> str:
+    """A short fixed-width table: synops, reduction, accuracy, energy per profile, the Lava check."""
+    sps, acc, en = report["synops_per_sample"], report["accuracy"], report["energy_uj"]
+    red = report["synops_reduction"]
+    fp = report["frames_pruned"]
+    lines = [f"{report.get('network', 'network')} on {report.get('dataset', '?')}/{report.get('split', '?')}: "
+             f"{report['samples']} samples x {report['n_frames']} frames, {len(report['gates'])} gate(s), "
+             f"{fp['total']} of {fp['possible']} gate frames pruned",
+             f"{'':34}{'with gates':>14}{'without gates':>16}",
+             f"{'synops per sample':34}{sps['with_gates']:>14.4g}{sps['without_gates']:>16.4g}",
+             f"{'synops reduction (without / with)':34}{(f'{red:.3f}x' if red else 'n/a'):>14}",
+             f"{'accuracy':34}{100 * acc['with_gates']:>13.2f}%{100 * acc['without_gates']:>15.2f}%"]
+    for name, e in en["snn"].items():
+        lines.append(f"{'energy SNN ' + name + ' (uJ/sample)':34}{e['with_gates']:>14.4g}{e['without_gates']:>16.4g}")
+    for name, v in en["dense_ann"].items():
+        lines.append(f"{'energy dense ANN ' + name + ' (uJ/sample)':34}{v:>14.4g}")
+    checked = report.get("lava_samples_checked", 0)
+    verdict = ("not checked" if not checked else
+               f"{'yes' if report['lava_counts_equal'] else 'NO'} ({checked} sample{'s' * (checked != 1)})")
+    lines.append(f"{'Lava counts equal SLAYER':34}{verdict:>14}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,216 @@
+"""Synaptic operation counts (DESIGN 2.5) and exact fan-out maps.
+
+For every weighted layer ``L`` (conv or dense, keyed by its hdf5 layer index)
+and every sample ``n`` and SLAYER time index ``t``:
+
+- ``events[L][n, t]``: non-zero entries of the input that reaches ``L``'s
+  synapses at ``t`` (after a gate, the gated frame; a graded spike is one event);
+- ``synops[L][n, t]``: the sum of ``fan_out(i)`` over those non-zero inputs;
+- ``neurons[L]``: neurons of ``L`` (neuron updates per time step);
+- ``dense_macs[L]``: MACs of the equivalent dense ANN layer for one frame,
+  i.e. the sum of ``fan_out`` over all inputs.
+
+Fan-out is structural: the number of (output channel, output position) pairs
+an input element is connected to, with borders, stride, padding, dilation and
+groups included; a zero weight still counts (the synapse exists).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import h5py
+import numpy as np
+
+from ..export import NetworkFile
+
+KINDS = ("events", "synops")
+
+
+@dataclass
+class SynopCounts:
+    """Counts of one set of samples. Arrays are ``N x T`` int64; dicts keyed by hdf5 layer index.
+
+    ``keep`` maps a gate's config index (hdf5 index - 1) to its ``N x T``
+    bool decisions (True = kept); it is empty without gates.
+    """
+
+    layers: list[int]
+    names: list[str]
+    events: dict[int, np.ndarray]
+    synops: dict[int, np.ndarray]
+    neurons: dict[int, int]
+    dense_macs: dict[int, int]
+    keep: dict[int, np.ndarray] = field(default_factory=dict)
+    n_frames: int = 0
+
+    @property
+    def n_samples(self) -> int:
+        return int(next(iter(self.events.values())).shape[0]) if self.events else 0
+
+    def _get(self, kind: str) -> dict[int, np.ndarray]:
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+        return getattr(self, kind)
+
+    def total(self, kind: str = "synops") -> int:
+        """All layers, samples and frames."""
+        return int(sum(int(a.sum()) for a in self._get(kind).values()))
+
+    def per_layer(self, kind: str = "synops") -> dict[int, int]:
+        """hdf5 layer index -> sum over samples and frames."""
+        return {i: int(self._get(kind)[i].sum()) for i in self.layers}
+
+    def per_frame(self, kind: str = "synops") -> np.ndarray:
+        """``N x T`` int64: sum over layers for each sample and time index."""
+        out = np.zeros((self.n_samples, self.n_frames), dtype=np.int64)
+        for a in self._get(kind).values():
+            out += a
+        return out
+
+    def neuron_updates(self) -> dict[int, int]:
+        """hdf5 layer index -> neuron updates over all samples (every neuron, every step)."""
+        return {i: self.neurons[i] * self.n_samples * self.n_frames for i in self.layers}
+
+    def dense_total(self) -> int:
+        """MACs of the equivalent dense ANN over all samples and frames."""
+        return int(sum(self.dense_macs.values())) * self.n_samples * self.n_frames
+
+    def summary(self) -> dict:
+        """JSON-ready totals per layer (over all samples and frames)."""
+        return {
+            "samples": self.n_samples, "n_frames": self.n_frames,
+            "layers": [{"layer": i, "name": nm, "events": int(self.events[i].sum()), "synops": int(self.synops[i].sum()),
+                        "neurons": self.neurons[i], "dense_macs_per_frame": self.dense_macs[i]}
+                       for i, nm in zip(self.layers, self.names)],
+            "synops": self.total(), "events": self.total("events"), "dense_macs": self.dense_total(),
+            "frames_pruned": {str(i): int((~k).sum()) for i, k in self.keep.items()},
+        }
+
+    @classmethod
+    def concat(cls, parts: list["SynopCounts"]) -> "SynopCounts":
+        """Join counts of the same network over samples (axis 0)."""
+        if not parts:
+            raise ValueError("concat needs at least one SynopCounts")
+        first = parts[0]
+        for p in parts[1:]:
+            if p.layers != first.layers or p.n_frames != first.n_frames or set(p.keep) != set(first.keep):
+                raise ValueError("concat: the counts are of different networks, gates or frame counts")
+        cat = lambda name, i: np.concatenate([getattr(p, name)[i] for p in parts])  # noqa: E731
+        return cls(layers=list(first.layers), names=list(first.names),
+                   events={i: cat("events", i) for i in first.layers},
+                   synops={i: cat("synops", i) for i in first.layers},
+                   neurons=dict(first.neurons), dense_macs=dict(first.dense_macs),
+                   keep={i: cat("keep", i) for i in first.keep}, n_frames=first.n_frames)
+
+
+concat = SynopCounts.concat
+
+
+def conv_fanout(in_shape, out_channels: int, kernel, stride=1, padding=0, dilation=1, groups=1) -> np.ndarray:
+    """Fan-out of every input element of a 2-D conv, ``C x H x W`` int64.
+
+    The gradient of ``sum(conv(x, ones))`` with respect to ``x`` counts, for
+    each input element, the (output element, kernel tap) pairs it feeds; one
+    output element is reached through at most one tap, so this is the number
+    of output elements reached (as sinabs's transposed conv of ones).
+    """
+    import torch
+    import torch.nn.functional as F
+
+    pair = lambda v: (int(v), int(v)) if np.isscalar(v) else (int(v[0]), int(v[1]))  # noqa: E731
+    c, h, w = (int(v) for v in in_shape)
+    if c % groups or out_channels % groups:
+        raise ValueError(f"groups={groups} must divide the input channels {c} and output channels {out_channels}")
+    x = torch.ones(1, c, h, w, dtype=torch.float64, requires_grad=True)
+    ones = torch.ones(out_channels, c // groups, *pair(kernel), dtype=torch.float64)
+    y = F.conv2d(x, ones, stride=pair(stride), padding=pair(padding), dilation=pair(dilation), groups=groups)
+    (grad,) = torch.autograd.grad(y.sum(), x)
+    return grad[0].round().to(torch.int64).numpy()
+
+
+def _h5_value(g: h5py.Group, key: str, default):
+    if key not in g:
+        return default
+    v = np.ravel(g[key][()]).astype(int)
+    return int(v[0]) if v.size == 1 else tuple(int(a) for a in v[:2])
+
+
+def fanout_map(layer, in_shape) -> np.ndarray:
+    """Fan-out per input element of one weighted layer, in SLAYER order.
+
+    ``layer``: an h5py group of a netx conv/dense layer (``layer/k``), or a
+    lava-dl SLAYER block (``slayer.block.cuba.Conv``/``Dense``) or its synapse.
+    ``in_shape``: SLAYER shape of the layer's input, ``(C, H, W)`` or ``(N,)``.
+    Returns ``C x H x W`` for a conv, ``(N,)`` for a dense layer (N = all
+    inputs, every one reaching all ``out`` neurons).
+    """
+    in_shape = tuple(int(v) for v in in_shape)
+    if isinstance(layer, h5py.Group):
+        kind = np.ravel(layer["type"][()])[0]
+        kind = kind.decode() if isinstance(kind, bytes) else str(kind)
+        if kind == "dense":
+            return np.full(int(np.prod(in_shape)), int(np.shape(layer["weight"])[0]), dtype=np.int64)
+        if kind != "conv":
+            raise ValueError(f"{layer.name}: layer type '{kind}' has no synapses; expected conv or dense")
+        return conv_fanout(in_shape, int(np.shape(layer["weight"])[0]), _h5_value(layer, "kernelSize", 1),
+                           _h5_value(layer, "stride", 1), _h5_value(layer, "padding", 0),
+                           _h5_value(layer, "dilation", 1), _h5_value(layer, "groups", 1))
+    from ..model._slayer import slayer
+
+    syn = getattr(layer, "synapse", layer)
+    if isinstance(syn, slayer.synapse.Dense):
+        return np.full(int(np.prod(in_shape)), int(syn.out_channels), dtype=np.int64)
+    if isinstance(syn, slayer.synapse.Conv):
+        if len(in_shape) != 3:
+            raise ValueError(f"a conv layer needs a (C, H, W) input shape, got {in_shape}")
+        return conv_fanout(in_shape, syn.out_channels, syn.kernel_size[:2], syn.stride[:2], syn.padding[:2],
+                           syn.dilation[:2], syn.groups)
+    raise TypeError(f"fanout_map: expected an h5py layer group or a SLAYER Conv/Dense block, got {type(layer).__name__}")
+
+
+def weighted_layers(nf: NetworkFile) -> list[int]:
+    """hdf5 indices of the file's conv and dense layers."""
+    return [info.index for info in nf.layers if info.type in ("conv", "dense")]
+
+
+def input_shape(nf: NetworkFile, idx: int) -> tuple[int, ...]:
+    """SLAYER shape of what hdf5 layer ``idx`` receives: ``(C, H, W)``, or ``(N,)`` for a dense layer."""
+    prev = nf.input_shape
+    for info in reversed(nf.layers[1:idx]):
+        if info.type != "flatten":
+            prev = info.shape
+            break
+    return (int(np.prod(prev)),) if nf.layers[idx].type == "dense" else tuple(prev)
+
+
+def fanout_maps(nf: NetworkFile) -> dict[int, np.ndarray]:
+    """hdf5 index -> ``fanout_map`` of every weighted layer of ``nf`` (SLAYER order)."""
+    with h5py.File(nf.path, "r") as f:
+        return {i: fanout_map(f["layer"][str(i)], input_shape(nf, i)) for i in weighted_layers(nf)}
+
+
+def layer_names(nf: NetworkFile) -> dict[int, str]:
+    """hdf5 index -> e.g. ``conv1``; a razor_lava pool (a depthwise conv in the file) is ``pool3``."""
+    cfg_layers = (nf.config or {}).get("layers") or []
+    names = {}
+    for i in weighted_layers(nf):
+        kind = nf.layers[i].type
+        if i - 1 < len(cfg_layers) and cfg_layers[i - 1].get("type") == "pool":
+            kind = "pool"
+        names[i] = f"{kind}{i}"
+    return names
+
+
+def build_counts(nf: NetworkFile, events: dict, synops: dict, keep: dict, n_frames: int,
+                 fanouts: dict[int, np.ndarray] | None = None) -> SynopCounts:
+    """A ``SynopCounts`` of ``nf`` from ``N x T`` arrays (neurons, MACs and names from the file)."""
+    fanouts = fanout_maps(nf) if fanouts is None else fanouts
+    layers = weighted_layers(nf)
+    names = layer_names(nf)
+    as_int = lambda a: np.asarray(a, dtype=np.int64)  # noqa: E731
+    return SynopCounts(layers=layers, names=[names[i] for i in layers],
+                       events={i: as_int(events[i]) for i in layers}, synops={i: as_int(synops[i]) for i in layers},
+                       neurons={i: int(np.prod(nf.layers[i].shape)) for i in layers},
+                       dense_macs={i: int(fanouts[i].sum()) for i in layers},
+                       keep={i: np.asarray(k, dtype=bool) for i, k in keep.items()}, n_frames=int(n_frames))
