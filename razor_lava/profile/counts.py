@@ -122,10 +122,11 @@ def conv_fanout(in_shape, out_channels: int, kernel, stride=1, padding=0, dilati
     c, h, w = (int(v) for v in in_shape)
     if c % groups or out_channels % groups:
         raise ValueError(f"groups={groups} must divide the input channels {c} and output channels {out_channels}")
-    x = torch.ones(1, c, h, w, dtype=torch.float64, requires_grad=True)
-    ones = torch.ones(out_channels, c // groups, *pair(kernel), dtype=torch.float64)
-    y = F.conv2d(x, ones, stride=pair(stride), padding=pair(padding), dilation=pair(dilation), groups=groups)
-    (grad,) = torch.autograd.grad(y.sum(), x)
+    with torch.enable_grad():  # also when called under no_grad (e.g. from count_slayer)
+        x = torch.ones(1, c, h, w, dtype=torch.float64, requires_grad=True)
+        ones = torch.ones(out_channels, c // groups, *pair(kernel), dtype=torch.float64)
+        y = F.conv2d(x, ones, stride=pair(stride), padding=pair(padding), dilation=pair(dilation), groups=groups)
+        (grad,) = torch.autograd.grad(y.sum(), x)
     return grad[0].round().to(torch.int64).numpy()
 
 
