@@ -156,9 +156,9 @@ def _counter(nf: NetworkFile, f: h5py.File, idx: int, n_frames: int, start: int)
     """The SynopCounter in front of hdf5 layer ``idx``; frames reach it after ``start`` steps."""
     from razor_lava.procs.counter.process import SynopCounter
 
-    from ..profile.counts import fanout_map, input_shape
+    from ..profile.counts import fanout_map, layer_input_shape
 
-    shape = input_shape(nf, idx)  # SLAYER order; (N,) for a dense layer, flattened in C, H, W order
+    shape = layer_input_shape(nf, idx)  # SLAYER order; (N,) for a dense layer, flattened in C, H, W order
     fan = fanout_map(f["layer"][str(idx)], shape)
     fan = fan.transpose(2, 1, 0) if fan.ndim == 3 else fan  # to Lava's (W, H, C)
     return SynopCounter(in_shape=lava_shape(shape), fanout=fan, n_frames=n_frames, t_start=start)

@@ -107,27 +107,35 @@ class SynopCounts:
 concat = SynopCounts.concat
 
 
+def _axis_reach(size: int, kernel: int, stride: int, padding: int, dilation: int) -> np.ndarray:
+    """For each input position along one axis: how many output positions read it, ``(size,)`` int64."""
+    n_out = (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+    if n_out < 1:
+        raise ValueError(f"a kernel of {kernel} (dilation {dilation}, padding {padding}) does not fit an axis of {size}")
+    reach = np.zeros(size + 2 * padding, dtype=np.int64)  # padded coordinates; the padding is cut off below
+    for k in range(kernel):  # one output position reads one input per tap, so (output, tap) pairs never repeat
+        reach[k * dilation: k * dilation + (n_out - 1) * stride + 1: stride] += 1
+    return reach[padding: padding + size]
+
+
 def conv_fanout(in_shape, out_channels: int, kernel, stride=1, padding=0, dilation=1, groups=1) -> np.ndarray:
     """Fan-out of every input element of a 2-D conv, ``C x H x W`` int64.
 
-    The gradient of ``sum(conv(x, ones))`` with respect to ``x`` counts, for
-    each input element, the (output element, kernel tap) pairs it feeds; one
-    output element is reached through at most one tap, so this is the number
-    of output elements reached (as sinabs's transposed conv of ones).
+    An input element ``(c, y, x)`` reaches the ``out_channels / groups``
+    channels of its group at every output position ``(oy, ox)`` whose kernel
+    window covers it; rows and columns are independent, so the count is
+    ``out_channels / groups * reach_y[y] * reach_x[x]``. Pure numpy (no torch
+    in the process that forks Lava's workers); checked against a brute-force
+    all-ones conv in tests/profile/test_fanout.py.
     """
-    import torch
-    import torch.nn.functional as F
-
     pair = lambda v: (int(v), int(v)) if np.isscalar(v) else (int(v[0]), int(v[1]))  # noqa: E731
     c, h, w = (int(v) for v in in_shape)
-    if c % groups or out_channels % groups:
+    if groups < 1 or c % groups or out_channels % groups:
         raise ValueError(f"groups={groups} must divide the input channels {c} and output channels {out_channels}")
-    with torch.enable_grad():  # also when called under no_grad (e.g. from count_slayer)
-        x = torch.ones(1, c, h, w, dtype=torch.float64, requires_grad=True)
-        ones = torch.ones(out_channels, c // groups, *pair(kernel), dtype=torch.float64)
-        y = F.conv2d(x, ones, stride=pair(stride), padding=pair(padding), dilation=pair(dilation), groups=groups)
-        (grad,) = torch.autograd.grad(y.sum(), x)
-    return grad[0].round().to(torch.int64).numpy()
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = (pair(v) for v in (kernel, stride, padding, dilation))
+    ry, rx = _axis_reach(h, kh, sh, ph, dh), _axis_reach(w, kw, sw, pw, dw)
+    per_channel = (out_channels // groups) * np.outer(ry, rx)
+    return np.broadcast_to(per_channel, (c, h, w)).astype(np.int64)
 
 
 def _h5_value(g: h5py.Group, key: str, default):
@@ -175,7 +183,7 @@ def weighted_layers(nf: NetworkFile) -> list[int]:
     return [info.index for info in nf.layers if info.type in ("conv", "dense")]
 
 
-def input_shape(nf: NetworkFile, idx: int) -> tuple[int, ...]:
+def layer_input_shape(nf: NetworkFile, idx: int) -> tuple[int, ...]:
     """SLAYER shape of what hdf5 layer ``idx`` receives: ``(C, H, W)``, or ``(N,)`` for a dense layer."""
     prev = nf.input_shape
     for info in reversed(nf.layers[1:idx]):
@@ -188,7 +196,7 @@ def input_shape(nf: NetworkFile, idx: int) -> tuple[int, ...]:
 def fanout_maps(nf: NetworkFile) -> dict[int, np.ndarray]:
     """hdf5 index -> ``fanout_map`` of every weighted layer of ``nf`` (SLAYER order)."""
     with h5py.File(nf.path, "r") as f:
-        return {i: fanout_map(f["layer"][str(i)], input_shape(nf, i)) for i in weighted_layers(nf)}
+        return {i: fanout_map(f["layer"][str(i)], layer_input_shape(nf, i)) for i in weighted_layers(nf)}
 
 
 def layer_names(nf: NetworkFile) -> dict[int, str]:

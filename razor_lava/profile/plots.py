@@ -62,12 +62,18 @@ def plot_synops_per_frame(report: dict, path) -> Path:
     ax.plot(t, pf["synops_mean_with_gates"], color=WITH, marker="o", ms=3, lw=2, label="mean, with gates")
     if ex["synops_with_gates"]:
         ax.plot(t, ex["synops_with_gates"], color=WITH, ls=":", lw=1.2, label=f"sample {ex['sample']}, with gates")
+        any_pruned = np.zeros(len(t), dtype=bool)
+        for p in ex["pruned"].values():
+            any_pruned |= np.asarray(p, dtype=bool)
+        for k, x in enumerate(t[any_pruned]):
+            ax.axvspan(x - 0.5, x + 0.5, color="#f4c7c3", alpha=0.5, lw=0,
+                       label=f"sample {ex['sample']}: a gate pruned this frame" if k == 0 else None)
     ax.set_ylabel("synops per frame")
     top = max([*pf["synops_mean_without_gates"], *ex["synops_with_gates"], 1.0])
     ax.set_ylim(0, top * 1.3)  # room for the legend
     _count_axis(ax.yaxis)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper right", ncol=3)
+    ax.legend(fontsize=8, loc="upper right", ncol=2)
     red = report.get("synops_reduction")
     ax.set_title(f"Synaptic operations per frame ({report['samples']} samples"
                  + (f"; {red:.2f}x fewer in total with gates)" if red else ")"))

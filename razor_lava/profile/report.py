@@ -59,11 +59,12 @@ def profile_report(with_gates, without_gates, accuracy_with: float, accuracy_wit
         raise ValueError("with_gates and without_gates must count the same layers, samples and frames")
     total, unpruned = sum(_layer_sum(w.synops, i) for i in w.layers), sum(_layer_sum(wo.synops, i) for i in wo.layers)
     e_with, e_without = estimate(w, energy_constants), estimate(wo, energy_constants)
-    snn_energy = {name: {"with_gates": e_with["snn"][name]["total_uj"], "without_gates": e_without["snn"][name]["total_uj"]}
-                  | ({"with_gates_upper": e_with["snn"][name]["total_uj_upper"],
-                      "without_gates_upper": e_without["snn"][name]["total_uj_upper"]}
-                     if "total_uj_upper" in e_with["snn"][name] else {})
-                  for name in e_with["snn"]}
+    snn_energy = {}
+    for name, a in e_with["snn"].items():
+        b = e_without["snn"][name]
+        snn_energy[name] = {"with_gates": a["total_uj"], "without_gates": b["total_uj"]}
+        if "total_uj_upper" in a:  # the upper neuron-update figure
+            snn_energy[name] |= {"with_gates_upper": a["total_uj_upper"], "without_gates_upper": b["total_uj_upper"]}
     dense_macs_frame = sum(int(w.dense_macs[i]) for i in w.layers)
     frame_with, frame_without = _frame_sum(w), _frame_sum(wo)
     gates = sorted(int(g) for g in w.keep)
@@ -146,6 +147,10 @@ def profile_network(nf, frames: np.ndarray, labels, lava_samples: int = 0, batch
     report["lava_counts_equal"] = None
     k = min(int(lava_samples), len(frames))
     if k > 0:
+        # Importing Lava sets the 'fork' start method and fails once anything (tqdm's progress-bar
+        # lock) has fixed the multiprocessing context: import it before any progress bar exists.
+        import lava.proc.io  # noqa: F401
+
         from .lava_counter import count_lava
 
         lava_counts, lava_out = count_lava(nf, frames[:k], progress=progress)

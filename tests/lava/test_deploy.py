@@ -160,8 +160,9 @@ def test_deploy_script_report_on_the_embedded_data_set(tmp_path):
     net = RazorNet(load_config(ROOT / "train" / "configs" / "synthetic_small.yaml"))
     path = export_network(net, tmp_path / "net.h5", default_frame_spec(), CLASSES)
     report_path = tmp_path / "deploy.json"
+    # with the progress bar on: tqdm and Lava both want to set multiprocessing's start method
     r = subprocess.run([sys.executable, str(ROOT / "deploy" / "deploy.py"), str(path), "--samples", "2",
-                        "--report", str(report_path), "--no-progress"], capture_output=True, text=True, timeout=600)
+                        "--report", str(report_path)], capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     report = json.loads(report_path.read_text())
     for key in ("backend", "samples", "accuracy", "slayer_accuracy", "agreement", "frames_total", "frames_pruned",

@@ -2,8 +2,8 @@
 """Profile a network file: synops with and without the pruning gates, energy estimates, plots.
 
 Examples:
-    python deploy/profile.py runs/synthetic-e3/network.h5 --samples 100 --out runs/synthetic-e3/profile
-    python deploy/profile.py runs/nmnist-e3/network.h5 --dataset nmnist \
+    python deploy/synops.py runs/synthetic-e3/network.h5 --samples 100 --out runs/synthetic-e3/profile
+    python deploy/synops.py runs/nmnist-e3/network.h5 --dataset nmnist \
         --data-root ../shared/data/nmnist-small --samples 200 --lava-samples 3
 Synops are counted on SLAYER's fixed-point forward (fast, batched); the
 first --lava-samples samples are also counted on the Lava simulator, and the
@@ -16,14 +16,9 @@ per-operation constants listed in report.json (energy_uj.constants).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
-
-# This file is named like the standard library's `profile` (which cProfile imports): keep its
-# folder off the import path so that `import profile` anywhere below still finds the stdlib.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-
 
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -114,18 +109,18 @@ def summary(report: dict) -> str:
     lines = [f"{report.get('network', 'network')} on {report.get('dataset', '?')}/{report.get('split', '?')}: "
              f"{report['samples']} samples x {report['n_frames']} frames, {len(report['gates'])} gate(s), "
              f"{fp['total']} of {fp['possible']} gate frames pruned",
-             f"{'':34}{'with gates':>14}{'without gates':>16}",
-             f"{'synops per sample':34}{sps['with_gates']:>14.4g}{sps['without_gates']:>16.4g}",
-             f"{'synops reduction (without / with)':34}{(f'{red:.3f}x' if red else 'n/a'):>14}",
-             f"{'accuracy':34}{100 * acc['with_gates']:>13.2f}%{100 * acc['without_gates']:>15.2f}%"]
+             f"{'':44}{'with gates':>14}{'without gates':>16}",
+             f"{'synops per sample':44}{sps['with_gates']:>14.4g}{sps['without_gates']:>16.4g}",
+             f"{'synops reduction (without / with)':44}{(f'{red:.3f}x' if red else 'n/a'):>14}",
+             f"{'accuracy':44}{100 * acc['with_gates']:>13.2f}%{100 * acc['without_gates']:>15.2f}%"]
     for name, e in en["snn"].items():
-        lines.append(f"{'energy SNN ' + name + ' (uJ/sample)':34}{e['with_gates']:>14.4g}{e['without_gates']:>16.4g}")
+        lines.append(f"{'energy SNN ' + name + ' (uJ/sample)':44}{e['with_gates']:>14.4g}{e['without_gates']:>16.4g}")
     for name, v in en["dense_ann"].items():
-        lines.append(f"{'energy dense ANN ' + name + ' (uJ/sample)':34}{v:>14.4g}")
+        lines.append(f"{'energy dense ANN ' + name + ' (uJ/sample)':44}{v:>14.4g}")
     checked = report.get("lava_samples_checked", 0)
     verdict = ("not checked" if not checked else
                f"{'yes' if report['lava_counts_equal'] else 'NO'} ({checked} sample{'s' * (checked != 1)})")
-    lines.append(f"{'Lava counts equal SLAYER':34}{verdict:>14}")
+    lines.append(f"{'Lava counts equal SLAYER':44}{verdict:>14}")
     return "\n".join(lines)
 
 
