@@ -20,7 +20,6 @@ from .data.synthetic import SyntheticGestures, default_frame_spec
 from .plots import plot_class_frames
 
 MISSING_STAGES = [
-    ("profile", "synaptic operations per pruned frame"),
     ("cutoff", "Top-K cutoff"),
 ]
 CONFIG = Path(__file__).resolve().parents[1] / "train" / "configs" / "synthetic_small.yaml"
@@ -57,6 +56,24 @@ def stage_deploy(out: Path, network: str, samples: int) -> dict:
     tmp.write_text(json.dumps(report, indent=2))
     os.replace(tmp, out / "deploy.json")
     return {k: v for k, v in report.items() if k != "per_sample"}
+
+
+def stage_profile(out: Path, network: str, samples: int, lava_samples: int) -> dict:
+    """Synops per layer and per frame with and without the gates (SLAYER counter on
+    ``samples`` test samples, Lava counter on the first ``lava_samples``), plots."""
+    from .data.framing import frame_many
+    from .export import load_network_file
+    from .profile.plots import plot_report
+    from .profile.report import profile_network, write_report
+
+    nf = load_network_file(network)
+    test = SyntheticGestures("test", n_samples=samples)
+    items = [test[i] for i in range(len(test))]
+    frames = frame_many([e for e, _ in items], nf.frame_spec)
+    report = profile_network(nf, frames, np.array([y for _, y in items]), lava_samples=lava_samples)
+    write_report(report, out / "profile")
+    pictures = plot_report(report, out / "profile")
+    return report | {"pictures": {k: str(v) for k, v in pictures.items()}}
 
 
 def stage_data(out: Path, seed: int, n_train: int, n_test: int) -> dict:
@@ -121,6 +138,9 @@ def main(argv=None) -> int:
     trained = stage_train(out, args.seed, args.epochs)
     print(f"\n[deploy] {args.deploy_samples} test samples on the Lava simulator (Loihi2SimCfg fixed_pt) ...", flush=True)
     deployed = stage_deploy(out, trained["network"], args.deploy_samples)
+    print(f"\n[profile] synaptic operations with and without the gates ({args.test_samples} test samples, "
+          "2 also counted inside the Lava run) ...", flush=True)
+    profiled = stage_profile(out, trained["network"], args.test_samples, lava_samples=2)
 
     print("\n| metric | value |\n|---|---|")
     rows = [("accuracy, SLAYER (200 test samples)", f"{100 * trained['test_accuracy']:.1f}%"),
@@ -129,10 +149,20 @@ def main(argv=None) -> int:
             ("agreement Lava == SLAYER (exact outputs)", f"{100 * deployed['agreement']:.1f}%"),
             ("gate decisions == torch pruner", f"{100 * deployed['gate_decision_agreement']:.1f}%"),
             ("frames pruned (per gate)", f"{100 * deployed['frames_pruned'] / max(deployed['frames_total'], 1):.1f}%"),
-            ("Lava seconds per sample", f"{deployed['seconds_per_sample']:.2f}")]
+            ("Lava seconds per sample", f"{deployed['seconds_per_sample']:.2f}"),
+            ("synops per sample, with / without gates",
+             f"{profiled['synops_total'] / profiled['samples']:.3g} / {profiled['synops_unpruned'] / profiled['samples']:.3g}"),
+            ("synops reduction (unpruned / pruned)", f"{profiled['synops_reduction']:.2f}x"),
+            ("accuracy without gates (same network, SLAYER)", f"{100 * profiled['accuracy']['without_gates']:.1f}%"),
+            ("Lava synop counts == SLAYER counts", str(profiled["lava_counts_equal"]))]
+    for name, e in profiled["energy_uj"]["snn"].items():
+        rows.append((f"energy per sample, {name} (estimate, with / without gates)",
+                     f"{e['with_gates']:.3g} / {e['without_gates']:.3g} uJ"))
     for k, v in rows:
         print(f"| {k} | {v} |")
     summary = {"data": data, "train": trained, "deploy": deployed,
+               "profile": {k: profiled[k] for k in ("synops_total", "synops_unpruned", "synops_reduction",
+                                                     "lava_counts_equal", "pictures")},
                "missing_stages": [name for name, _ in MISSING_STAGES]}
     tmp = out / "summary.json.tmp"
     tmp.write_text(json.dumps(summary, indent=2))

@@ -147,10 +147,6 @@ def profile_network(nf, frames: np.ndarray, labels, lava_samples: int = 0, batch
     report["lava_counts_equal"] = None
     k = min(int(lava_samples), len(frames))
     if k > 0:
-        # Importing Lava sets the 'fork' start method and fails once anything (tqdm's progress-bar
-        # lock) has fixed the multiprocessing context: import it before any progress bar exists.
-        import lava.proc.io  # noqa: F401
-
         from .lava_counter import count_lava
 
         lava_counts, lava_out = count_lava(nf, frames[:k], progress=progress)

@@ -145,7 +145,7 @@ def test_profile_script_on_the_embedded_data_set(tmp_path):
     assert report["samples"] == 4 and report["n_frames"] == 30 and report["gates"] == [1, 4]
     assert report["lava_samples_checked"] == 1 and report["lava_counts_equal"] is True
     assert report["frames_pruned"]["total"] == 4 * 2 * 9  # two window gates, ratio 0.3 of 30 frames
-    assert report["synops_unpruned"] >= report["synops_total"] > 0
+    assert report["synops_total"] > 0 and report["synops_unpruned"] > 0  # (no order: later layers are nonlinear)
     for name in ("synops_per_frame", "synops_per_layer", "totals"):
         assert (out / f"{name}.png").read_bytes()[:8] == PNG
 
