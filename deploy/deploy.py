@@ -58,13 +58,10 @@ def main(argv=None) -> int:
 
 
 def run(args) -> dict:
-    import numpy as np
     import torch
 
-    from razor_lava.data.framing import frame_many
-    from razor_lava.data.registry import frame_spec_for, open_split
     from razor_lava.deployment.evaluate import deploy_samples, without_gates
-    from razor_lava.errors import ConfigError
+    from razor_lava.deployment.samples import load_samples
     from razor_lava.export import load_network_file
 
     # netx Conv layers run torch inside forked Lava workers: one thread avoids a known fork deadlock.
@@ -72,19 +69,7 @@ def run(args) -> dict:
     nf = load_network_file(args.network)
     if args.no_gates:
         nf = without_gates(nf)
-    name = args.dataset or ((nf.config or {}).get("data", {}) or {}).get("dataset")
-    if name is None:
-        raise ConfigError("--dataset", f"{args.network} does not say which data set it was trained on; give --dataset")
-    kwargs = {"n_samples": args.samples} if name == "synthetic" else {}
-    source = open_split(name, args.split, args.data_root, **kwargs)
-    spec = nf.frame_spec if nf.frame_spec is not None else frame_spec_for(name, source.sensor_size)
-    n = min(args.samples, len(source))
-    items = [source[i] for i in range(n)]
-    frames = frame_many([e for e, _ in items], spec)
-    if frames.shape[1:-1] != tuple(nf.input_shape):
-        raise ConfigError("--dataset", f"{name} frames are {frames.shape[1:-1]} but the network expects "
-                          f"{tuple(nf.input_shape)}")
-    labels = np.array([y for _, y in items])
+    frames, labels, name = load_samples(nf, args.dataset, args.split, args.samples, args.data_root)
     report = deploy_samples(nf, frames, labels, tag=args.tag, progress=not args.no_progress, backend=args.backend)
     report |= {"network": str(args.network), "dataset": name, "split": args.split, "gates_enabled": not args.no_gates}
     if args.report:

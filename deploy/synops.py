@@ -57,39 +57,17 @@ def main(argv=None) -> int:
     return 0
 
 
-def load_frames(args, nf):
-    """The first ``--samples`` samples of the split, framed as the network expects: (frames, labels, name)."""
-    import numpy as np
-
-    from razor_lava.data.framing import frame_many
-    from razor_lava.data.registry import frame_spec_for, open_split
-    from razor_lava.errors import ConfigError
-
-    name = args.dataset or ((nf.config or {}).get("data", {}) or {}).get("dataset")
-    if name is None:
-        raise ConfigError("--dataset", f"{args.network} does not say which data set it was trained on; give --dataset")
-    kwargs = {"n_samples": args.samples} if name == "synthetic" else {}
-    source = open_split(name, args.split, args.data_root, **kwargs)
-    spec = nf.frame_spec if nf.frame_spec is not None else frame_spec_for(name, source.sensor_size)
-    n = min(args.samples, len(source))
-    items = [source[i] for i in range(n)]
-    frames = frame_many([e for e, _ in items], spec)
-    if frames.shape[1:-1] != tuple(nf.input_shape):
-        raise ConfigError("--dataset", f"{name} frames are {frames.shape[1:-1]} but the network expects "
-                          f"{tuple(nf.input_shape)}")
-    return frames, np.array([y for _, y in items]), name
-
-
 def run(args):
     import torch
 
+    from razor_lava.deployment.samples import load_samples
     from razor_lava.export import load_network_file
     from razor_lava.profile.report import profile_network, write_report
 
     # netx Conv layers run torch inside forked Lava workers: one thread avoids a known fork deadlock.
     torch.set_num_threads(1)
     nf = load_network_file(args.network)
-    frames, labels, name = load_frames(args, nf)
+    frames, labels, name = load_samples(nf, args.dataset, args.split, args.samples, args.data_root)
     report = profile_network(nf, frames, labels, lava_samples=args.lava_samples, batch=args.batch,
                              progress=not args.no_progress, example_sample=args.example)
     report = {"network": str(args.network), "dataset": name, "split": args.split} | report

@@ -42,16 +42,14 @@ def stage_deploy(out: Path, network: str, samples: int) -> dict:
     """Run the exported network with its gates on the Lava simulator, sample by sample."""
     import torch
 
-    from .data.framing import frame_many
     from .deployment.evaluate import deploy_samples
+    from .deployment.samples import load_samples
     from .export import load_network_file
 
     torch.set_num_threads(1)  # netx conv workers use torch after fork
     nf = load_network_file(network)
-    test = SyntheticGestures("test", n_samples=samples)
-    items = [test[i] for i in range(len(test))]
-    frames = frame_many([e for e, _ in items], nf.frame_spec)
-    report = deploy_samples(nf, frames, np.array([y for _, y in items]))
+    frames, labels, _ = load_samples(nf, n=samples)
+    report = deploy_samples(nf, frames, labels)
     tmp = out / "deploy.json.tmp"
     tmp.write_text(json.dumps(report, indent=2))
     os.replace(tmp, out / "deploy.json")
@@ -61,16 +59,14 @@ def stage_deploy(out: Path, network: str, samples: int) -> dict:
 def stage_profile(out: Path, network: str, samples: int, lava_samples: int) -> dict:
     """Synops per layer and per frame with and without the gates (SLAYER counter on
     ``samples`` test samples, Lava counter on the first ``lava_samples``), plots."""
-    from .data.framing import frame_many
+    from .deployment.samples import load_samples
     from .export import load_network_file
     from .profile.plots import plot_report
     from .profile.report import profile_network, write_report
 
     nf = load_network_file(network)
-    test = SyntheticGestures("test", n_samples=samples)
-    items = [test[i] for i in range(len(test))]
-    frames = frame_many([e for e, _ in items], nf.frame_spec)
-    report = profile_network(nf, frames, np.array([y for _, y in items]), lava_samples=lava_samples)
+    frames, labels, _ = load_samples(nf, n=samples)
+    report = profile_network(nf, frames, labels, lava_samples=lava_samples)
     write_report(report, out / "profile")
     pictures = plot_report(report, out / "profile")
     return report | {"pictures": {k: str(v) for k, v in pictures.items()}}

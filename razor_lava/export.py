@@ -27,6 +27,7 @@ import numpy as np
 import yaml
 
 from . import __version__
+from .atomic import atomic_path
 from .data.framing import FrameSpec
 from .errors import DataFormatError
 from .pruning.params import PrunerParams
@@ -73,27 +74,20 @@ def export_network(net, path: str | os.PathLike, frame_spec: FrameSpec | None = 
                    cutoff: dict | None = None) -> Path:
     """Write ``net`` (a RazorNet) with its pruners as one deployable HDF5 file, atomically."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    try:
-        with h5py.File(tmp, "w") as f:
-            net.write_layers(f)
-            g = f.create_group("razor")
-            g.attrs["format_version"] = FORMAT_VERSION
-            g.attrs["generator"] = f"razor_lava {__version__}"
-            g.attrs["config"] = yaml.safe_dump(net.cfg.to_dict() | {"pruner": net.pruner_cfg}, sort_keys=False)
-            g.attrs["classes"] = json.dumps(list(classes))
-            if frame_spec is not None:
-                g.attrs["frame_spec"] = json.dumps(asdict(frame_spec))
-            pg = g.create_group("pruners")
-            for i, pruner in net.pruner_items():
-                _write_pruner(pg.create_group(str(i)), pruner.quantized(), net.input_shapes[i])
-            if cutoff is not None:
-                write_cutoff(g, cutoff)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        net.write_layers(f)
+        g = f.create_group("razor")
+        g.attrs["format_version"] = FORMAT_VERSION
+        g.attrs["generator"] = f"razor_lava {__version__}"
+        g.attrs["config"] = yaml.safe_dump(net.cfg.to_dict() | {"pruner": net.pruner_cfg}, sort_keys=False)
+        g.attrs["classes"] = json.dumps(list(classes))
+        if frame_spec is not None:
+            g.attrs["frame_spec"] = json.dumps(asdict(frame_spec))
+        pg = g.create_group("pruners")
+        for i, pruner in net.pruner_items():
+            _write_pruner(pg.create_group(str(i)), pruner.quantized(), net.input_shapes[i])
+        if cutoff is not None:
+            write_cutoff(g, cutoff)
     return path
 
 

@@ -19,6 +19,7 @@ from torch import nn
 
 from ._slayer import slayer
 
+from ..atomic import atomic_path
 from ..errors import ConfigError
 from ..pruning.module import EventPruner
 from .config import NetConfig
@@ -136,15 +137,8 @@ class RazorNet(nn.Module):
         pruners, frame spec and cutoff: use that for deployment.
         """
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-        try:
-            with h5py.File(tmp, "w") as f:
-                self.write_layers(f)
-            os.replace(tmp, path)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
+        with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+            self.write_layers(f)
         return path
 
     def write_layers(self, f: h5py.File) -> None:
