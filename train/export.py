@@ -22,14 +22,15 @@ def main(argv=None) -> int:
     from razor_lava.data.registry import frame_spec_for, open_split
     from razor_lava.errors import RazorLavaError
     from razor_lava.export import export_network
-    from razor_lava.training.run import load_trained
+    from razor_lava.training.run import load_cutoff, load_trained
 
     try:
         net = load_trained(args.run_dir)
         name = net.cfg.data["dataset"]
         source = open_split(name, "test", args.data_root, **({"n_samples": 1} if name == "synthetic" else {}))
         spec = frame_spec_for(name, source.sensor_size, {k: v for k, v in net.cfg.data.items() if k != "dataset"})
-        path = export_network(net, args.out or Path(args.run_dir) / "network.h5", spec, list(source.classes))
+        path = export_network(net, args.out or Path(args.run_dir) / "network.h5", spec, list(source.classes),
+                              cutoff=load_cutoff(args.run_dir))
     except RazorLavaError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -38,7 +38,22 @@ def parse_args(argv=None):
     g.add_argument("--theta", type=float, help="score threshold in (0, 1) instead of a ratio")
     g.add_argument("--train-mode", choices=["soft", "ste"])
     g.add_argument("--variant", choices=["window", "causal"])
+    c = ap.add_argument_group("Top-K cutoff and RCS regulariser (override the config's train section)")
+    c.add_argument("--rcs-alpha", type=float, help="weight of the RCS regulariser (0 = off; paper about 0.002)")
+    c.add_argument("--rcs-ref-fraction", type=float, help="fraction of final timesteps forming the RCS reference")
+    c.add_argument("--cutoff-epsilon", type=float,
+                   help="calibrate the cutoff for this error rate among early exits (default 0.05)")
+    c.add_argument("--no-cutoff", action="store_true", help="skip the cutoff calibration at the end")
     return ap.parse_args(argv)
+
+
+def train_overrides(args) -> dict:
+    """The ``train`` config keys given on the command line."""
+    out = {k: getattr(args, k) for k in ("rcs_alpha", "rcs_ref_fraction", "cutoff_epsilon")
+           if getattr(args, k) is not None}
+    if args.no_cutoff:
+        out["cutoff_epsilon"] = None
+    return out
 
 
 def main(argv=None) -> int:
@@ -46,7 +61,7 @@ def main(argv=None) -> int:
     import torch
 
     from razor_lava.errors import RazorLavaError
-    from razor_lava.model.config import load_config
+    from razor_lava.model.config import load_config, with_train_overrides
     from razor_lava.training.run import RunOptions, train
 
     torch.set_num_threads(max(1, torch.get_num_threads()))
@@ -60,7 +75,7 @@ def main(argv=None) -> int:
     if "ratio" in pruner and pruner["ratio"] is not None and "theta" not in pruner:
         pruner["theta"] = None
     try:
-        cfg = load_config(args.config)
+        cfg = with_train_overrides(load_config(args.config), train_overrides(args))
         opts = RunOptions(out=Path(args.out), data_root=args.data_root, epochs=args.epochs, seed=args.seed,
                           device=args.device, pruner=pruner, train_samples=args.train_samples,
                           test_samples=args.test_samples, batch_size=args.batch_size, lr=args.lr,

@@ -53,6 +53,12 @@ DEFAULT_TRAIN = {
     "loss": "rate_ce",
     "true_rate": 0.2,
     "false_rate": 0.03,
+    # RCS regulariser (DESIGN 2.4): loss = task + rcs_alpha * reg; 0 = off (paper: about 0.002).
+    "rcs_alpha": 0.0,
+    # Fraction of the final timesteps whose mean activity is the RCS reference.
+    "rcs_ref_fraction": 0.3,
+    # Top-K cutoff calibrated on the training set at the end of a run; null = no calibration.
+    "cutoff_epsilon": 0.05,
 }
 LOSSES = ("rate_ce", "spike_rate")
 LAYER_KEYS = {
@@ -226,7 +232,33 @@ def parse_config(raw: dict, source: str | None = None) -> NetConfig:
     if cfg.train["loss"] not in LOSSES:
         raise ConfigError("train.loss", f"expected one of {LOSSES}, got {cfg.train['loss']!r}", source)
     _check_positions(cfg, source)
+    _check_cutoff_keys(cfg.train, source)
     return cfg
+
+
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v and abs(v) != float("inf")
+
+
+def _check_cutoff_keys(train: dict, source) -> None:
+    """``rcs_alpha >= 0``, ``0 < rcs_ref_fraction <= 1``, ``cutoff_epsilon`` in [0, 1) or null."""
+    a, f, e = train["rcs_alpha"], train["rcs_ref_fraction"], train["cutoff_epsilon"]
+    if not _number(a) or a < 0:
+        raise ConfigError("train.rcs_alpha", f"expected a number >= 0 (0 = no RCS regulariser), got {a!r}", source)
+    if not _number(f) or not 0 < f <= 1:
+        raise ConfigError("train.rcs_ref_fraction", f"expected a fraction in (0, 1], got {f!r}", source)
+    if e is not None and (not _number(e) or not 0 <= e < 1):
+        raise ConfigError("train.cutoff_epsilon", f"expected a number in [0, 1) or null (no cutoff), got {e!r}",
+                          source)
+
+
+def with_train_overrides(cfg: NetConfig, overrides: dict) -> NetConfig:
+    """``cfg`` with ``train`` keys replaced (e.g. from command-line flags), validated again."""
+    if not overrides:
+        return cfg
+    raw = copy.deepcopy(cfg.raw)
+    raw["train"] = dict(raw.get("train") or {}, **overrides)
+    return parse_config(raw, cfg.source)
 
 
 def _check_positions(cfg: NetConfig, source) -> None:

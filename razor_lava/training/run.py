@@ -25,6 +25,7 @@ import torch
 import yaml
 from torch.utils.data import DataLoader
 
+from ..cutoff.rcs import RCS, capture_activity
 from ..data.registry import frame_spec_for, open_split
 from ..data.torch_data import FramedDataset
 from ..errors import ConfigError
@@ -32,6 +33,7 @@ from ..export import export_network
 from ..model._slayer import slayer
 from ..model.config import NetConfig
 from ..model.network import RazorNet
+from .cutoff import calibrate_run
 from .evaluate import evaluate, predict
 
 CHECKPOINT = "checkpoint.pt"
@@ -157,8 +159,16 @@ def make_loss(train_cfg: dict) -> torch.nn.Module:
     return RateCrossEntropy()
 
 
-def train_epoch(net, loader, optimizer, loss_fn, device, progress: bool, desc: str) -> tuple[float, float]:
+def train_epoch(net, loader, optimizer, loss_fn, device, progress: bool, desc: str,
+                rcs: RCS | None = None) -> tuple[float, float]:
+    """One epoch; returns mean loss (task + RCS term) and training accuracy.
+
+    ``rcs`` (optional): adds ``alpha * reg`` to the loss and accumulates
+    ``reg`` in ``rcs.mean`` (reset here, once per epoch).
+    """
     net.train()
+    if rcs is not None:
+        rcs.reset()
     total_loss, correct, n = 0.0, 0, 0
     it = loader
     if progress:
@@ -167,8 +177,13 @@ def train_epoch(net, loader, optimizer, loss_fn, device, progress: bool, desc: s
         it = tqdm(loader, desc=desc, unit="batch", leave=False)
     for x, y in it:
         x, y = x.to(device), y.to(device)
-        out = net(x)
-        loss = loss_fn(out, y)
+        if rcs is None:
+            out = net(x)
+            loss = loss_fn(out, y)
+        else:
+            with capture_activity(net) as records:
+                out = net(x)
+            loss = loss_fn(out, y) + rcs.alpha * rcs.penalty(records, out, y)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -206,6 +221,8 @@ def train(cfg: NetConfig, opts: RunOptions, log=print) -> dict:
 
     train_set, test_set = load_data(cfg, opts)
     loss_fn = make_loss(cfg.train).to(opts.device)
+    alpha = float(cfg.train["rcs_alpha"])
+    rcs = RCS(alpha, float(cfg.train["rcs_ref_fraction"])) if alpha > 0 else None
     test_loader = DataLoader(test_set, batch_size=batch, shuffle=False)
     for epoch in range(start, epochs + 1):
         t0 = time.perf_counter()
@@ -214,21 +231,33 @@ def train(cfg: NetConfig, opts: RunOptions, log=print) -> dict:
         loader = DataLoader(train_set, batch_size=batch, shuffle=True, generator=gen)
         torch.manual_seed(opts.seed * 100_003 + epoch)
         loss, acc = train_epoch(net, loader, optimizer, loss_fn, opts.device, opts.progress,
-                                f"epoch {epoch}/{epochs}")
+                                f"epoch {epoch}/{epochs}", rcs=rcs)
         t_train = time.perf_counter() - t0
         ev = evaluate(net, test_loader, opts.device)
         row = {"epoch": epoch, "train_loss": loss, "train_accuracy": acc, "test_accuracy": ev["accuracy"],
                "frames_pruned_mean": ev["frames_pruned_mean"], "input_events_removed": ev["input_events_removed"],
                "pruners": ev["pruners"], "seconds_train": round(t_train, 2),
                "seconds_epoch": round(time.perf_counter() - t0, 2)}
+        if rcs is not None:
+            row["rcs_reg"] = rcs.mean
         history.append(row)
         _atomic_torch_save({"run_id": run_id, "epoch": epoch, "model": net.state_dict(),
                             "optimizer": optimizer.state_dict(), "history": history}, ckpt_path)
         write_metrics(out, history)
         plot_learning_curve(out, history, f"{cfg.name}: {out.name}")
         log(f"epoch {epoch:3d}  loss {loss:8.4f}  train {100 * acc:5.1f}%  test {100 * ev['accuracy']:5.1f}%  "
-            f"frames pruned {100 * ev['frames_pruned_mean']:5.1f}%  ({row['seconds_epoch']:.1f} s)")
-    export_network(net, out / "network.h5", train_set.spec, train_set.classes)
+            f"frames pruned {100 * ev['frames_pruned_mean']:5.1f}%  "
+            + (f"rcs {row['rcs_reg']:.4g}  " if "rcs_reg" in row else "") + f"({row['seconds_epoch']:.1f} s)")
+    cutoff = None
+    if cfg.train["cutoff_epsilon"] is not None and history:
+        # Calibrated on the training set, as the paper does; stored with the weights.
+        cutoff, extra = calibrate_run(net, train_set, test_set, float(cfg.train["cutoff_epsilon"]), batch,
+                                      opts.device, log)
+        history[-1].update(extra)
+        _atomic_torch_save({"run_id": run_id, "epoch": history[-1]["epoch"], "model": net.state_dict(),
+                            "optimizer": optimizer.state_dict(), "history": history, "cutoff": cutoff}, ckpt_path)
+        write_metrics(out, history)
+    export_network(net, out / "network.h5", train_set.spec, train_set.classes, cutoff=cutoff)
     return history[-1] if history else {}
 
 
@@ -245,3 +274,9 @@ def load_trained(run_dir: str | Path, device: str = "cpu") -> RazorNet:
     net.load_state_dict(ckpt["model"])
     net.eval()
     return net
+
+
+def load_cutoff(run_dir: str | Path) -> dict | None:
+    """The calibrated cutoff table of a run directory's checkpoint (None if not calibrated)."""
+    ckpt = torch.load(Path(run_dir) / CHECKPOINT, map_location="cpu")
+    return ckpt.get("cutoff")

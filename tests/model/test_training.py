@@ -93,6 +93,13 @@ def test_interrupted_run_resumes_to_the_same_result(tmp_path, small_cfg, monkeyp
     a = torch.load(tmp_path / "full" / "checkpoint.pt")["model"]
     b = torch.load(tmp_path / "cut" / "checkpoint.pt")["model"]
     assert all(torch.equal(a[k], b[k]) for k in a)
+    # The end-of-run cutoff calibration is deterministic and lands in the checkpoint and network.h5.
+    assert resumed["timestep_reduction"] == full["timestep_reduction"] >= 1.0
+    assert resumed["cutoff_accuracy"] == full["cutoff_accuracy"]
+    beta = torch.load(tmp_path / "cut" / "checkpoint.pt")["cutoff"]["beta"]
+    np.testing.assert_array_equal(beta, torch.load(tmp_path / "full" / "checkpoint.pt")["cutoff"]["beta"])
+    with h5py.File(tmp_path / "cut" / "network.h5") as f:
+        np.testing.assert_array_equal(f["razor/cutoff/beta"][()], beta)
 
     history = json.loads((tmp_path / "cut" / "metrics.json").read_text())
     assert [h["epoch"] for h in history] == [1, 2]

@@ -1,0 +1,44 @@
+"""End-of-run cutoff calibration: beta from the training set, metrics on the test set."""
+
+from __future__ import annotations
+
+import numpy as np
+from torch.utils.data import DataLoader
+
+from ..cutoff import calibrate, cutoff_metrics
+from .evaluate import evaluate
+
+
+def payload_outputs(net, dataset, batch: int, device) -> tuple[np.ndarray, np.ndarray]:
+    """Outputs of ``net`` (eval mode, integer pruning) on ``dataset`` as Lava integer
+    payloads ``N x classes x T`` (int64), with the labels ``N``."""
+    from ..deployment.runner import as_payloads  # lazy: the deployment package imports Lava
+
+    ev = evaluate(net, DataLoader(dataset, batch_size=batch, shuffle=False), device, keep_outputs=True)
+    graded = bool(net.cfg.layers[-1]["neuron"]["graded_spike"])
+    return as_payloads(ev["outputs"], graded), np.asarray(ev["labels"], dtype=np.int64)
+
+
+def calibrate_run(net, train_set, test_set, epsilon: float, batch: int, device, log=print) -> tuple[dict, dict]:
+    """Calibrate ``beta`` on the training set and measure it on the test set.
+
+    Deterministic: eval mode, fixed sample order. Returns the cutoff table
+    (``calibrate``'s dict, stored in the checkpoint and ``network.h5``) and
+    the metrics row entries ``cutoff_accuracy``, ``cutoff_accuracy_full``,
+    ``mean_exit_step``, ``timestep_reduction``, ``exit_histogram``,
+    ``cutoff_fallback_steps``.
+    """
+    out, labels = payload_outputs(net, train_set, batch, device)
+    table = calibrate(out, labels, epsilon)
+    if table["warning"]:
+        log(table["warning"])
+    out, labels = payload_outputs(net, test_set, batch, device)
+    m = cutoff_metrics(out, labels, table["beta"])
+    row = {"cutoff_epsilon": float(epsilon), "cutoff_accuracy": m["accuracy"],
+           "cutoff_accuracy_full": m["accuracy_full"], "mean_exit_step": m["mean_exit_step"],
+           "timestep_reduction": m["timestep_reduction"], "exit_histogram": m["exit_histogram"],
+           "cutoff_fallback_steps": table["fallback_steps"].tolist()}
+    log(f"cutoff (epsilon {epsilon}): test accuracy {100 * m['accuracy']:.1f}% "
+        f"(no cutoff {100 * m['accuracy_full']:.1f}%), mean exit step {m['mean_exit_step']:.2f}, "
+        f"{m['timestep_reduction']:.2f}x fewer timesteps")
+    return table, row
