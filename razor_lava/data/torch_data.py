@@ -18,11 +18,9 @@ from .framing import FrameSpec, fit_frames, frame_many
 
 
 def _progress(iterable, total: int, desc: str, enabled: bool):
-    if not enabled:
-        return iterable
-    from tqdm.auto import tqdm
+    from ..progress import progress
 
-    return tqdm(iterable, total=total, desc=desc, unit="sample", leave=False)
+    return progress(iterable, enabled, total=total, desc=desc, unit="sample", leave=False)
 
 
 def frame_dataset(source, spec: FrameSpec, progress: bool = False, desc: str = "framing") -> tuple[np.ndarray, np.ndarray]:

@@ -34,12 +34,9 @@ def count_lava(nf: NetworkFile, frames: np.ndarray, gates: bool = True, progress
     synops = {i: [] for i in layers}
     keeps = {i: [] for i in run_nf.pruners}
     outputs = []
-    it = range(len(frames))
-    if progress:
-        from tqdm.auto import tqdm
+    from ..progress import progress as bar
 
-        it = tqdm(it, desc="lava synops", unit="sample")
-    for n in it:
+    for n in bar(range(len(frames)), progress, desc="lava synops", unit="sample"):
         res = run_sample(run_nf, frames[n], n_frames, tag=tag, timeout_s=timeout_s, profile=True)
         for i in layers:
             events[i].append(res.events[i])

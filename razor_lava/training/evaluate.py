@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from ..model.network import RazorNet
+from ..progress import progress
 
 
 def predict(output: torch.Tensor) -> torch.Tensor:
@@ -15,11 +16,7 @@ def predict(output: torch.Tensor) -> torch.Tensor:
 
 
 def _progress(loader, enabled: bool, desc: str):
-    if not enabled:
-        return loader
-    from tqdm.auto import tqdm
-
-    return tqdm(loader, desc=desc, unit="batch", leave=False)
+    return progress(loader, enabled, desc=desc, unit="batch", leave=False)
 
 
 @torch.no_grad()

@@ -170,12 +170,9 @@ def train_epoch(net, loader, optimizer, loss_fn, device, progress: bool, desc: s
     if rcs is not None:
         rcs.reset()
     total_loss, correct, n = 0.0, 0, 0
-    it = loader
-    if progress:
-        from tqdm.auto import tqdm
+    from ..progress import progress as bar
 
-        it = tqdm(loader, desc=desc, unit="batch", leave=False)
-    for x, y in it:
+    for x, y in bar(loader, progress, desc=desc, unit="batch", leave=False):
         x, y = x.to(device), y.to(device)
         if rcs is None:
             out = net(x)
