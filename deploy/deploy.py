@@ -9,7 +9,11 @@ Examples:
 The report (--report) holds backend, samples, accuracy, slayer_accuracy,
 agreement (fraction of samples whose Lava output equals SLAYER's exactly,
 graded payloads included), frames_total, frames_pruned, steps and
-seconds_per_sample, plus per-sample details.
+seconds_per_sample, plus per-sample details. With --cutoff (the file's
+razor/cutoff table) every sample stops at its Top-K exit; the report adds
+mean_exit_step, timestep_reduction, cutoff_accuracy, cutoff_agreement (exit
+step and answer equal to the integer rule on SLAYER's outputs), mean_steps_run
+and per-sample exit_step / answer / steps.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ def parse_args(argv=None):
     ap.add_argument("--tag", default="fixed_pt", choices=["fixed_pt"],
                     help="simulator model tag (netx networks run fixed_pt only)")
     ap.add_argument("--no-gates", action="store_true", help="run without the pruning gates (for comparison)")
+    ap.add_argument("--cutoff", action="store_true",
+                    help="stop each sample at its Top-K cutoff exit (needs the file's razor/cutoff table)")
     ap.add_argument("--report", help="write the JSON report here")
     ap.add_argument("--no-progress", action="store_true")
     return ap.parse_args(argv)
@@ -67,11 +73,18 @@ def run(args) -> dict:
     # netx Conv layers run torch inside forked Lava workers: one thread avoids a known fork deadlock.
     torch.set_num_threads(1)
     nf = load_network_file(args.network)
+    if args.cutoff and nf.cutoff is None:
+        from razor_lava.errors import ConfigError
+
+        raise ConfigError("cutoff", f"{args.network} has no cutoff table: "
+                          "train with --cutoff-epsilon or run train/export.py after calibration")
     if args.no_gates:
         nf = without_gates(nf)
     frames, labels, name = load_samples(nf, args.dataset, args.split, args.samples, args.data_root)
-    report = deploy_samples(nf, frames, labels, tag=args.tag, progress=not args.no_progress, backend=args.backend)
-    report |= {"network": str(args.network), "dataset": name, "split": args.split, "gates_enabled": not args.no_gates}
+    report = deploy_samples(nf, frames, labels, tag=args.tag, progress=not args.no_progress, backend=args.backend,
+                            cutoff=args.cutoff)
+    report |= {"network": str(args.network), "dataset": name, "split": args.split, "gates_enabled": not args.no_gates,
+               "cutoff_enabled": args.cutoff}
     if args.report:
         path = Path(args.report)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -45,6 +45,7 @@ class _GateLogic:
         # Ports are attached after __init__, so the out shape comes from the parameters.
         out_shape = (int(np.prod(w_h_c)),) if self.flat else w_h_c
         self.zeros = np.zeros(out_shape, dtype=self.out_dtype)
+        self.stopped = False  # set once a Cutoff downstream has decided
 
     def _view(self, x: np.ndarray) -> np.ndarray:
         """A received (W, H, C) or (N,) frame in the pruner's layout, int64."""
@@ -67,8 +68,15 @@ class _GateLogic:
         self.frames_pruned[0] += np.size(keep) - n_kept
 
     def run_spk(self) -> None:
+        # stop_in first: the Cutoff sends it before it receives, so no same-step
+        # cycle. Unconnected, Lava's recv() returns zeros (no channel to wait on).
+        if self.stop_in.recv()[0] != 0:
+            self.stopped = True
         # Always drain the input, also outside the window, or the sender blocks.
         x = self.inp.recv()
+        if self.stopped:  # the cutoff has answered: no further frame enters the network
+            self._send(None)
+            return
         t = self.time_step - self.t_start - 1  # index of the frame arriving now
         big_t = self.n_frames
         if 0 <= t < big_t:
@@ -98,6 +106,7 @@ class PyFrameGateFixed(_GateLogic, PyLoihiProcessModel):
     """Integer payloads on int32 ports (24-bit, as Loihi 2 graded spikes)."""
 
     inp: PyInPort = LavaPyType(PyInPort.VEC_DENSE, np.int32, precision=24)
+    stop_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, np.int32, precision=24)
     out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, np.int32, precision=24)
     keep: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=2)
     frames_kept: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=32)
@@ -122,6 +131,7 @@ class PyFrameGateFloat(_GateLogic, PyLoihiProcessModel):
     """Integer-valued payloads on float ports; the decision is the same integer one."""
 
     inp: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
+    stop_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
     out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, float)
     keep: np.ndarray = LavaPyType(np.ndarray, int)
     frames_kept: np.ndarray = LavaPyType(np.ndarray, int)

@@ -13,7 +13,9 @@ Timing (steps are Lava's 1-based time steps; ``T = n_frames``; ``s = start``):
 - ``causal``: step ``s+1+t`` receives frame ``t``, decides it from frames
   ``0 .. t`` and sends it (or zeros) in the same step: no added delay.
 
-Outside its window the gate ignores its input and sends zeros. ``start`` is
+Outside its window the gate ignores its input and sends zeros. ``stop_in``
+(optional; unconnected it reads 0) comes from a ``Cutoff``: once it reads
+non-zero, the gate sends zeros from that step on, so no further frame enters. ``start`` is
 the latency of what feeds the gate: ``T`` for each window gate upstream of it.
 """
 
@@ -41,7 +43,8 @@ class FrameGate(AbstractProcess):
     which is what a netx slice starting at the flatten/dense layer expects.
     start: steps before frame 0 arrives (``T`` per window gate upstream).
 
-    Ports: ``inp`` (in_shape), ``out`` (in_shape, or ``(C*H*W,)`` with flatten_out).
+    Ports: ``inp`` (in_shape), ``out`` (in_shape, or ``(C*H*W,)`` with flatten_out),
+    ``stop_in`` (1,), optional: non-zero = the cutoff has decided, send zeros.
     Vars: ``keep`` (T,) 1 kept / 0 pruned / -1 not decided yet; ``frames_kept``,
     ``frames_pruned``, ``events_in`` (non-zero entries received in the window),
     ``events_out`` (non-zero entries sent), each (1,).
@@ -70,6 +73,7 @@ class FrameGate(AbstractProcess):
         out_shape = (int(np.prod(in_shape)),) if flatten_out else in_shape
         self.inp = InPort(shape=in_shape)
         self.out = OutPort(shape=out_shape)
+        self.stop_in = InPort(shape=(1,))
         self.keep = Var(shape=(n_frames,), init=-1)
         self.frames_kept = Var(shape=(1,), init=0)
         self.frames_pruned = Var(shape=(1,), init=0)

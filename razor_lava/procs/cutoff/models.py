@@ -1,0 +1,101 @@
+"""numpy ProcessModels of ``Cutoff``: ``fixed_pt`` (int32 ports) and ``floating_pt`` (float ports).
+
+Both run the same int64 rule, so they decide identically. Absolute imports:
+Lava's compiler executes this file on its own to discover the models.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from lava.magma.core.decorator import implements, requires, tag
+from lava.magma.core.model.py.model import PyLoihiProcessModel
+from lava.magma.core.model.py.ports import PyInPort, PyOutPort
+from lava.magma.core.model.py.type import LavaPyType
+from lava.magma.core.resources import CPU
+from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
+
+from razor_lava.procs.cutoff.process import Cutoff
+
+
+class _CutoffLogic:
+    """The rule of ``rule.exit_decisions``, one frame per step (see ``process.py``)."""
+
+    def _setup(self, p) -> None:
+        # Not "self.start": that is the model's own start() method.
+        self.n_frames, self.t_start = p["n_frames"], p["t_start"]
+        self.beta = np.asarray(p["beta_int"], dtype=np.int64)
+        self.acc = np.zeros(p["n_out"], dtype=np.int64)  # int64 sum; the Var y is a copy for reading
+        self.decided = False
+
+    def run_spk(self) -> None:
+        # Send first (the flag of earlier steps): a gate upstream waits for it
+        # before it sends the frame that this step's recv depends on.
+        self.stop.send(np.full((1,), int(self.decided), dtype=self.out_dtype))
+        x = self.a_in.recv()  # always drain, or the sender blocks
+        self.steps_run[0] = self.time_step
+        t = self.time_step - self.t_start - 1
+        if self.decided or not 0 <= t < self.n_frames:
+            return
+        self.acc += self.to_int(x)
+        self.y[:] = self.acc
+        top2 = np.partition(self.acc, -2)[-2:]  # the two largest, in order
+        if top2[1] - top2[0] > self.beta[t] or t == self.n_frames - 1:
+            self.decided = True
+            self.exit_step[0] = t
+            self.answer[0] = int(np.argmax(self.acc))  # ties to the lower class, as np.argmax in the rule
+            self.decided_at[0] = self.time_step
+            if t < self.n_frames - 1:
+                # The runtime pauses after this step: the run really ends here. Not at
+                # the last frame: the run (t_start + T steps) ends there anyway, and a
+                # pause requested on a run's last step breaks Lava 0.10's runtime
+                # ("Got Wrong Response for Pause").
+                self._req_pause = True
+
+
+@implements(proc=Cutoff, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("fixed_pt")
+class PyCutoffFixed(_CutoffLogic, PyLoihiProcessModel):
+    """Integer payloads on int32 ports (24-bit, as Loihi 2 graded spikes); int64 sums."""
+
+    a_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, np.int32, precision=24)
+    stop: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, np.int32, precision=24)
+    exit_step: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=32)
+    answer: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=32)
+    y: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=64)
+    decided_at: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=32)
+    steps_run: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=32)
+    out_dtype = np.int32
+
+    def __init__(self, proc_params):
+        super().__init__(proc_params)
+        self._setup(proc_params)
+
+    @staticmethod
+    def to_int(x: np.ndarray) -> np.ndarray:
+        return x.astype(np.int64)
+
+
+@implements(proc=Cutoff, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("floating_pt")
+class PyCutoffFloat(_CutoffLogic, PyLoihiProcessModel):
+    """Integer-valued payloads on float ports; the rule is the same int64 one."""
+
+    a_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
+    stop: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, float)
+    exit_step: np.ndarray = LavaPyType(np.ndarray, int)
+    answer: np.ndarray = LavaPyType(np.ndarray, int)
+    y: np.ndarray = LavaPyType(np.ndarray, np.int64)
+    decided_at: np.ndarray = LavaPyType(np.ndarray, int)
+    steps_run: np.ndarray = LavaPyType(np.ndarray, int)
+    out_dtype = float
+
+    def __init__(self, proc_params):
+        super().__init__(proc_params)
+        self._setup(proc_params)
+
+    @staticmethod
+    def to_int(x: np.ndarray) -> np.ndarray:
+        # Payloads are integers; rint guards against float round-off from upstream float models.
+        return np.rint(x).astype(np.int64)
