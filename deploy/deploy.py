@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-from pathlib import Path
 
 
 def parse_args(argv=None):
@@ -86,11 +84,9 @@ def run(args) -> dict:
     report |= {"network": str(args.network), "dataset": name, "split": args.split, "gates_enabled": not args.no_gates,
                "cutoff_enabled": args.cutoff}
     if args.report:
-        path = Path(args.report)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-        tmp.write_text(json.dumps(report, indent=2))
-        os.replace(tmp, path)
+        from razor_lava.atomic import write_text_atomic
+
+        write_text_atomic(args.report, json.dumps(report, indent=2))
     return report
 
 

@@ -16,9 +16,7 @@ per-operation constants listed in report.json (energy_uj.constants).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from pathlib import Path
 
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from .atomic import write_text_atomic
 from .data.framing import frame_many
 from .data.synthetic import SyntheticGestures, default_frame_spec
 from .plots import plot_class_frames
@@ -48,16 +48,12 @@ def stage_deploy(out: Path, network: str, samples: int) -> dict:
     nf = load_network_file(network)
     frames, labels, _ = load_samples(nf, n=samples)
     report = deploy_samples(nf, frames, labels)
-    tmp = out / "deploy.json.tmp"
-    tmp.write_text(json.dumps(report, indent=2))
-    os.replace(tmp, out / "deploy.json")
+    write_text_atomic(out / "deploy.json", json.dumps(report, indent=2))
     summary = {k: v for k, v in report.items() if k != "per_sample"}
     if nf.cutoff is not None:  # the same samples again, stopping each at its Top-K exit step
         print("  ... and again with the Top-K cutoff", flush=True)
         cut = deploy_samples(nf, frames, labels, cutoff=True)
-        tmp = out / "deploy_cutoff.json.tmp"
-        tmp.write_text(json.dumps(cut, indent=2))
-        os.replace(tmp, out / "deploy_cutoff.json")
+        write_text_atomic(out / "deploy_cutoff.json", json.dumps(cut, indent=2))
         summary["cutoff"] = {k: v for k, v in cut.items() if k != "per_sample"}
     return summary
 
@@ -90,7 +86,7 @@ def stage_data(out: Path, seed: int, n_train: int, n_test: int) -> dict:
 
     t0 = time.perf_counter()
     train_frames = frame_many([e for e, _ in train_items], spec)
-    test_frames = frame_many([e for e, _ in test_items], spec)
+    frame_many([e for e, _ in test_items], spec)  # timed with the training split: both are framed
     t_frame = time.perf_counter() - t0
 
     labels = np.array([y for _, y in train_items])
@@ -172,9 +168,7 @@ def main(argv=None) -> int:
                "profile": {k: profiled[k] for k in ("synops_total", "synops_unpruned", "synops_reduction",
                                                      "lava_counts_equal", "pictures")},
                "missing_stages": [name for name, _ in MISSING_STAGES]}
-    tmp = out / "summary.json.tmp"
-    tmp.write_text(json.dumps(summary, indent=2))
-    os.replace(tmp, out / "summary.json")
+    write_text_atomic(out / "summary.json", json.dumps(summary, indent=2))
     if MISSING_STAGES:
         print("\nStages not built yet (later issues):")
         for name, what in MISSING_STAGES:

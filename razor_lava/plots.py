@@ -13,6 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .atomic import atomic_path
 from .errors import DataFormatError
 
 # ON events red, OFF events blue, on white; pixels with both look dark purple.
@@ -93,13 +94,6 @@ def plot_class_frames(
     fig.tight_layout()
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    try:
-        with open(tmp, "wb") as f:
-            fig.savefig(f, format="png")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        fig.savefig(f, format="png")
     return path

@@ -47,11 +47,10 @@ def frame_dataset(source, spec: FrameSpec, progress: bool = False, desc: str = "
 
 def _save_atomic(path: Path, frames: np.ndarray, labels: np.ndarray, meta: dict) -> None:
     """Write the cache through a temporary file and rename, so a crash never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    with open(tmp, "wb") as f:
+    from ..atomic import atomic_path
+
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
         np.savez(f, frames=frames, labels=labels, meta=json.dumps(meta))
-    os.replace(tmp, path)
 
 
 def _load_cache(path: Path, spec: FrameSpec):

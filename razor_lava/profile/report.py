@@ -13,10 +13,11 @@ import csv
 import io
 import json
 import math
-import os
 from pathlib import Path
 
 import numpy as np
+
+from ..atomic import write_text_atomic
 
 from .energy import DEFAULT_PROFILES, constants_table, estimate
 
@@ -176,13 +177,7 @@ def _finite(o):
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    try:
-        tmp.write_text(text, newline="")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    write_text_atomic(path, text)
 
 
 def _csv(rows: list[dict]) -> str:

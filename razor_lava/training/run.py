@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import random
 import time
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from torch.utils.data import DataLoader
 from ..cutoff.rcs import RCS, capture_activity
 from ..data.registry import frame_spec_for, open_split
 from ..data.torch_data import FramedDataset
+from ..atomic import atomic_path, write_text_atomic
 from ..errors import ConfigError
 from ..export import export_network
 from ..model._slayer import slayer
@@ -97,15 +97,11 @@ class _Subset:
 
 
 def _atomic_torch_save(obj, path: Path) -> None:
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
 
 
-def _atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+_atomic_text = write_text_atomic
 
 
 def write_metrics(out: Path, history: list[dict]) -> None:
@@ -114,12 +110,10 @@ def write_metrics(out: Path, history: list[dict]) -> None:
             {f"pruner{i}_{k}": v for i, p in row.get("pruners", {}).items() for k, v in p.items()}
             for row in history]
     keys = sorted({k for row in flat for k in row}, key=lambda k: (k != "epoch", k))
-    tmp = out / f"metrics.csv.tmp{os.getpid()}"
-    with open(tmp, "w", newline="") as f:
+    with atomic_path(out / "metrics.csv") as tmp, open(tmp, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=keys)
         w.writeheader()
         w.writerows(flat)
-    os.replace(tmp, out / "metrics.csv")
 
 
 def plot_learning_curve(out: Path, history: list[dict], title: str) -> Path:
@@ -139,9 +133,8 @@ def plot_learning_curve(out: Path, history: list[dict], title: str) -> Path:
     fig.suptitle(title)
     fig.tight_layout()
     path = out / "learning_curve.png"
-    tmp = out / f"learning_curve.tmp{os.getpid()}.png"
-    fig.savefig(tmp, dpi=110)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110)
     return path
 
 
