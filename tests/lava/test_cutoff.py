@@ -15,23 +15,10 @@ from razor_lava.errors import ConfigError
 from razor_lava.export import export_network, load_network_file
 from razor_lava.lava_run import leftover_workers
 
-from razor_lava.data.framing import FrameSpec
-from razor_lava.model.config import parse_config
-from razor_lava.model.network import RazorNet
+
+from netfiles import DENSE, T, export_random, random_frames
 
 pytestmark = pytest.mark.lava
-T = 12
-DENSE = {  # as in test_deploy.py
-    "data": {"dataset": "synthetic"},
-    "input": [30],
-    "neuron": {"threshold": 0.8},
-    "layers": [
-        {"type": "dense", "out": 20, "weight_scale": 5},
-        {"type": "dense", "out": 16, "neuron": "liaf", "weight_scale": 5},
-        {"type": "dense", "out": 12, "weight_scale": 3},
-        {"type": "dense", "out": 5, "weight_scale": 5},
-    ],
-}
 GRADED_OUT = dict(DENSE, layers=DENSE["layers"][:-1] + [{"type": "dense", "out": 5, "neuron": "liaf",
                                                           "weight_scale": 5}])
 CASES = [(DENSE, {"positions": [1, 2], "ratio": 0.3}),
@@ -41,21 +28,11 @@ N = 4
 
 
 def make_file(tmp_path, raw, pruner, seed=0):
-    torch.manual_seed(seed)
-    raw = dict(raw, pruner=pruner)
-    net = RazorNet(parse_config(raw))
-    with torch.no_grad():
-        for p in net.pruners.values():  # random pruners that really prune
-            p.weight.normal_(0, 1.5)
-            p.embeddings.normal_(0, 1.5)
-    spec = FrameSpec((raw["input"][0], 1, 1), 1, T)
-    return net, export_network(net, tmp_path / "net.h5", spec)
+    return export_random(tmp_path / "net.h5", raw, pruner, seed)
 
 
 def frames_for(net, n, seed=1):
-    g = torch.Generator().manual_seed(seed)
-    dens = torch.rand(n, 1, T, generator=g) * 0.6
-    return (torch.rand((n, *net.cfg.input, T), generator=g) < dens).numpy().astype(np.uint8)
+    return random_frames(net.cfg.input, n, seed)
 
 
 def hand_beta(out) -> np.ndarray:

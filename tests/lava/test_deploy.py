@@ -12,62 +12,25 @@ import numpy as np
 import pytest
 import torch
 
-from razor_lava.data.framing import FrameSpec
 from razor_lava.deployment.assemble import plan_segments
 from razor_lava.deployment.backends import BackendUnavailable, check_backend
 from razor_lava.deployment.evaluate import deploy_samples, without_gates
 from razor_lava.export import export_network, load_network_file
-from razor_lava.model.config import parse_config
 from razor_lava.model.network import RazorNet
+
+from netfiles import CONV, DENSE, T, export_random, random_frames, write_plain_netx
 
 pytestmark = pytest.mark.lava
 ROOT = Path(__file__).parents[2]
 
-CONV = {
-    "data": {"dataset": "synthetic"},
-    "input": [2, 10, 8],
-    "neuron": {"threshold": 0.8},
-    "layers": [
-        {"type": "conv", "out": 6, "kernel": 3, "stride": 2, "padding": 1, "weight_scale": 6},
-        {"type": "conv", "out": 6, "kernel": [3, 1], "padding": [1, 0], "weight_scale": 6},
-        {"type": "pool", "kernel": 2},
-        {"type": "flatten"},
-        {"type": "dense", "out": 12, "weight_scale": 6},
-        {"type": "dense", "out": 4, "neuron": "liaf", "weight_scale": 6},
-    ],
-}
-DENSE = {
-    "data": {"dataset": "synthetic"},
-    "input": [30],
-    "neuron": {"threshold": 0.8},
-    "layers": [
-        {"type": "dense", "out": 20, "weight_scale": 5},
-        {"type": "dense", "out": 16, "neuron": "liaf", "weight_scale": 5},
-        {"type": "dense", "out": 12, "weight_scale": 3},
-        {"type": "dense", "out": 5, "weight_scale": 5},
-    ],
-}
-T = 12
 
 
 def make_file(tmp_path, raw, pruner, seed=0):
-    torch.manual_seed(seed)
-    raw = dict(raw, pruner=pruner)
-    net = RazorNet(parse_config(raw))
-    with torch.no_grad():
-        for p in net.pruners.values():
-            p.weight.normal_(0, 1.5)
-            p.embeddings.normal_(0, 1.5)
-    inp = raw["input"]
-    spec = FrameSpec((inp[2], inp[1], inp[0]) if len(inp) == 3 else (inp[0], 1, 1), 1, T)
-    return net, export_network(net, tmp_path / "net.h5", spec)
+    return export_random(tmp_path / "net.h5", raw, pruner, seed)
 
 
 def frames_for(net, n, seed=1):
-    g = torch.Generator().manual_seed(seed)
-    shape = (n, *net.cfg.input, T)
-    dens = torch.rand(n, *([1] * len(net.cfg.input)), T, generator=g) * 0.6
-    return (torch.rand(shape, generator=g) < dens).numpy().astype(np.uint8)
+    return random_frames(net.cfg.input, n, seed)
 
 
 @pytest.mark.parametrize(
@@ -109,8 +72,6 @@ def test_segments_put_gates_and_graded_layers_in_their_own_processes(tmp_path):
 
 def test_plain_lava_dl_netx_file_runs(tmp_path):
     """A network razor_lava did not train: lava-dl blocks exported with their own export_hdf5."""
-    import h5py
-
     from razor_lava.model._slayer import slayer
 
     torch.manual_seed(3)
@@ -123,13 +84,7 @@ def test_plain_lava_dl_netx_file_runs(tmp_path):
         for b in blocks:
             y = b(y)
     path = tmp_path / "plain.net"
-    with h5py.File(path, "w") as f:
-        layer = f.create_group("layer")
-        inp = layer.create_group("0")
-        inp.create_dataset("type", (1,), "S10", [b"input"])
-        inp.create_dataset("shape", data=np.array([2, 6, 6]))
-        for i, b in enumerate(blocks):
-            b.export_hdf5(layer.create_group(str(i + 1)))
+    write_plain_netx(path, blocks, [2, 6, 6])
     nf = load_network_file(path)
     assert nf.format_version is None and not nf.pruners
     report = deploy_samples(nf, x.numpy().astype(np.uint8), np.zeros(2, dtype=np.int64), progress=False)

@@ -2,44 +2,21 @@
 frame by frame, on razor_lava networks (window and causal gates, LIAF) and on a plain lava-dl file.
 Counting never changes what a network computes; gates zero the events of pruned frames."""
 
-import h5py
 import numpy as np
 import pytest
 import torch
 
-from razor_lava.data.framing import FrameSpec
 from razor_lava.deployment.evaluate import slayer_reference
 from razor_lava.errors import ConfigError
-from razor_lava.export import export_network, load_network_file
+from razor_lava.export import load_network_file
 from razor_lava.model._slayer import slayer
-from razor_lava.model.config import parse_config
 from razor_lava.model.from_hdf5 import reference_network
-from razor_lava.model.network import RazorNet
 from razor_lava.profile.counts import SynopCounts, fanout_map, fanout_maps
 from razor_lava.profile.slayer_counter import attach_counters, count_slayer
 
-T = 12
+from netfiles import CONV, DENSE, T, export_random, random_frames, write_plain_netx
+
 N_LAVA = 2  # a new Lava network per sample costs about 1-3 s here
-CONV = {
-    "data": {"dataset": "synthetic"}, "input": [2, 10, 8], "neuron": {"threshold": 0.8},
-    "layers": [
-        {"type": "conv", "out": 6, "kernel": 3, "stride": 2, "padding": 1, "weight_scale": 6},
-        {"type": "conv", "out": 6, "kernel": [3, 1], "padding": [1, 0], "weight_scale": 6},
-        {"type": "pool", "kernel": 2},
-        {"type": "flatten"},
-        {"type": "dense", "out": 12, "weight_scale": 6},
-        {"type": "dense", "out": 4, "neuron": "liaf", "weight_scale": 6},
-    ],
-}
-DENSE = {
-    "data": {"dataset": "synthetic"}, "input": [30], "neuron": {"threshold": 0.8},
-    "layers": [
-        {"type": "dense", "out": 20, "weight_scale": 5},
-        {"type": "dense", "out": 16, "neuron": "liaf", "weight_scale": 5},
-        {"type": "dense", "out": 12, "weight_scale": 3},
-        {"type": "dense", "out": 5, "weight_scale": 5},
-    ],
-}
 CASES = {
     "conv-window": (CONV, {"positions": [0, 1, 4], "ratio": 0.25}),
     "conv-causal": (CONV, {"positions": [1, 4, 5], "theta": 0.8, "ratio": None, "variant": "causal"}),
@@ -48,24 +25,11 @@ CASES = {
 
 
 def make_file(path, raw, pruner, seed=0):
-    """A random exported RazorNet whose pruners really prune (as in tests/lava/test_deploy.py)."""
-    torch.manual_seed(seed)
-    raw = dict(raw, pruner=pruner)
-    net = RazorNet(parse_config(raw))
-    with torch.no_grad():
-        for p in net.pruners.values():
-            p.weight.normal_(0, 1.5)
-            p.embeddings.normal_(0, 1.5)
-    inp = raw["input"]
-    spec = FrameSpec((inp[2], inp[1], inp[0]) if len(inp) == 3 else (inp[0], 1, 1), 1, T)
-    return load_network_file(export_network(net, path, spec))
+    """A random exported RazorNet whose pruners really prune, loaded back."""
+    return load_network_file(export_random(path, raw, pruner, seed)[1])
 
 
-def frames_for(input_shape, n, seed=1):
-    """Binary frames ``n x input x T`` with a random density per sample and frame."""
-    g = torch.Generator().manual_seed(seed)
-    dens = torch.rand(n, *([1] * len(input_shape)), T, generator=g) * 0.6
-    return (torch.rand((n, *input_shape, T), generator=g) < dens).numpy().astype(np.uint8)
+frames_for = random_frames
 
 
 @pytest.fixture(scope="module")
@@ -212,13 +176,7 @@ def test_plain_lava_dl_file_counts_agree_with_the_original_blocks(tmp_path):
         for b in blocks:
             y = b(y)
     path = tmp_path / "plain.net"
-    with h5py.File(path, "w") as f:
-        layer = f.create_group("layer")
-        inp = layer.create_group("0")
-        inp.create_dataset("type", (1,), "S10", [b"input"])
-        inp.create_dataset("shape", data=np.array([2, 7, 6]))
-        for i, b in enumerate(blocks):
-            b.export_hdf5(layer.create_group(str(i + 1)))
+    write_plain_netx(path, blocks, [2, 7, 6])
     nf = load_network_file(path)
     assert all(np.array_equal(fanout_maps(nf)[i], fans[i]) for i in fans)
     s_counts, s_out = count_slayer(nf, frames)
