@@ -52,11 +52,9 @@ def deploy_samples(nf: NetworkFile, frames: np.ndarray, labels: np.ndarray, tag:
         from ..cutoff.rule import exit_decisions
 
         ref_exit, ref_answer = exit_decisions(ref["output"], nf.cutoff["beta"]) if nf.cutoff else (None, None)
-    it = range(len(frames))
-    if progress:
-        from tqdm.auto import tqdm
+    from ..progress import progress as bar
 
-        it = tqdm(it, desc="lava", unit="sample")
+    it = bar(range(len(frames)), progress, desc="lava", unit="sample")
     lava_out, per_sample, keeps_equal = [], [], []
     frames_pruned = 0
     seconds = []
