@@ -9,7 +9,9 @@ Synops are counted on SLAYER's fixed-point forward (fast, batched); the
 first --lava-samples samples are also counted on the Lava simulator, and the
 report says whether the two counts are identical. REPORT_DIR receives
 report.json, per_layer.csv, per_frame.csv, synops_per_frame.png,
-synops_per_layer.png and totals.png. Energies are estimates from the cited
+synops_per_layer.png and totals.png. When the file has a Top-K cutoff table
+the report adds the synops spent when every sample stops at its exit frame
+(the "cutoff" section: Razor + cutoff vs neither). Energies are estimates from the cited
 per-operation constants listed in report.json (energy_uj.constants).
 """
 
@@ -30,6 +32,8 @@ def parse_args(argv=None):
     ap.add_argument("--batch", type=int, default=32, help="SLAYER batch size")
     ap.add_argument("--example", type=int, default=0, help="sample whose gate decisions the frame plot shows")
     ap.add_argument("--out", default="profile", help="report directory (created)")
+    ap.add_argument("--no-cutoff", action="store_true",
+                    help="leave out the Top-K cutoff section even when the file has a cutoff table")
     ap.add_argument("--no-plots", action="store_true")
     ap.add_argument("--no-progress", action="store_true")
     args = ap.parse_args(argv)
@@ -67,7 +71,8 @@ def run(args):
     nf = load_network_file(args.network)
     frames, labels, name = load_samples(nf, args.dataset, args.split, args.samples, args.data_root)
     report = profile_network(nf, frames, labels, lava_samples=args.lava_samples, batch=args.batch,
-                             progress=not args.no_progress, example_sample=args.example)
+                             progress=not args.no_progress, example_sample=args.example,
+                             cutoff=False if args.no_cutoff else None)
     report = {"network": str(args.network), "dataset": name, "split": args.split} | report
     paths = write_report(report, args.out)
     if not args.no_plots:
@@ -93,11 +98,28 @@ def summary(report: dict) -> str:
         lines.append(f"{'energy SNN ' + name + ' (uJ/sample)':44}{e['with_gates']:>14.4g}{e['without_gates']:>16.4g}")
     for name, v in en["dense_ann"].items():
         lines.append(f"{'energy dense ANN ' + name + ' (uJ/sample)':44}{v:>14.4g}")
+    cut = report.get("cutoff")
+    if cut:
+        lines += [f"{'with gates + Top-K cutoff (epsilon ' + str(cut['epsilon']) + ')':44}",
+                  f"{'  synops per sample':44}{cut['synops_per_sample']:>14.4g}",
+                  f"{'  mean exit frame / timestep reduction':44}"
+                  f"{cut['mean_exit_step']:>14.2f}{cut['timestep_reduction']:>15.2f}x",
+                  f"{'  accuracy':44}{100 * cut['accuracy']:>13.2f}%",
+                  f"{'  synops reduction vs gates only':44}{_x(cut['reduction_vs_gates_only']):>14}",
+                  f"{'  Razor + cutoff vs neither':44}{_x(cut['combined_reduction']):>14}"]
+        lines += [f"{'  energy SNN ' + n + ' (uJ/sample)':44}{v:>14.4g}" for n, v in cut["energy_uj"].items()]
     checked = report.get("lava_samples_checked", 0)
     verdict = ("not checked" if not checked else
                f"{'yes' if report['lava_counts_equal'] else 'NO'} ({checked} sample{'s' * (checked != 1)})")
     lines.append(f"{'Lava counts equal SLAYER':44}{verdict:>14}")
+    if checked and "lava_cutoff_counts_equal" in report:
+        lines.append(f"{'Lava counts with cutoff equal the account':44}"
+                     f"{'yes' if report['lava_cutoff_counts_equal'] else 'NO':>14}")
     return "\n".join(lines)
+
+
+def _x(ratio) -> str:
+    return f"{ratio:.3f}x" if ratio else "n/a"
 
 
 if __name__ == "__main__":

@@ -43,6 +43,9 @@ class SynopCounts:
     dense_macs: dict[int, int]
     keep: dict[int, np.ndarray] = field(default_factory=dict)
     n_frames: int = 0
+    # With a Top-K cutoff: hdf5 index -> (N,) int64, the frames each layer really ran
+    # (its neurons were updated); None = all n_frames. See profile/cutoff_spent.py.
+    frames_run: dict[int, np.ndarray] | None = None
 
     @property
     def n_samples(self) -> int:
@@ -69,7 +72,9 @@ class SynopCounts:
         return out
 
     def neuron_updates(self) -> dict[int, int]:
-        """hdf5 layer index -> neuron updates over all samples (every neuron, every step)."""
+        """hdf5 layer index -> neuron updates over all samples (every neuron, every step it ran)."""
+        if self.frames_run is not None:
+            return {i: self.neurons[i] * int(np.asarray(self.frames_run[i]).sum()) for i in self.layers}
         return {i: self.neurons[i] * self.n_samples * self.n_frames for i in self.layers}
 
     def dense_total(self) -> int:
@@ -101,7 +106,9 @@ class SynopCounts:
                    events={i: cat("events", i) for i in first.layers},
                    synops={i: cat("synops", i) for i in first.layers},
                    neurons=dict(first.neurons), dense_macs=dict(first.dense_macs),
-                   keep={i: cat("keep", i) for i in first.keep}, n_frames=first.n_frames)
+                   keep={i: cat("keep", i) for i in first.keep}, n_frames=first.n_frames,
+                   frames_run=None if any(p.frames_run is None for p in parts) else
+                   {i: cat("frames_run", i) for i in first.layers})
 
 
 concat = SynopCounts.concat

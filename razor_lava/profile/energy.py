@@ -97,13 +97,18 @@ def _profile(name: str) -> dict[str, str]:
 
 
 def operation_counts(counts) -> dict:
-    """Mean operations per sample: ``synops``, ``neuron_updates``, ``dense_macs`` (all T frames)."""
+    """Mean operations per sample: ``synops``, ``neuron_updates`` (frames run), ``dense_macs`` (all T frames)."""
     n = _n_samples(counts)
     synops = sum(int(np.asarray(counts.synops[i]).sum()) for i in counts.layers)
+    run = getattr(counts, "frames_run", None)  # set when a cutoff ended samples early
+    if run is None:
+        updates = float(sum(int(counts.neurons[i]) for i in counts.layers) * counts.n_frames)
+    else:
+        updates = sum(int(counts.neurons[i]) * float(np.mean(run[i])) for i in counts.layers) if n else 0.0
     return {
         "samples": n,
         "synops": synops / max(n, 1),
-        "neuron_updates": float(sum(int(counts.neurons[i]) for i in counts.layers) * counts.n_frames),
+        "neuron_updates": updates,
         "dense_macs": float(sum(int(counts.dense_macs[i]) for i in counts.layers) * counts.n_frames),
     }
 

@@ -16,10 +16,13 @@ from .counts import SynopCounts, build_counts, fanout_maps, weighted_layers
 
 
 def count_lava(nf: NetworkFile, frames: np.ndarray, gates: bool = True, progress: bool = False,
-               tag: str = "fixed_pt", timeout_s: float | None = 600) -> tuple[SynopCounts, np.ndarray]:
+               tag: str = "fixed_pt", timeout_s: float | None = 600,
+               cutoff: bool = False) -> tuple[SynopCounts, np.ndarray]:
     """Run every sample of ``frames`` (``N x C x H x W x T`` or ``N x C x T``) on Lava and count.
 
-    ``gates=False`` runs the network with its pruners removed. Returns the
+    ``gates=False`` runs the network with its pruners removed; ``cutoff=True``
+    runs it with the file's Top-K cutoff, so the counts hold what Lava spent
+    before it stopped (``frames_run`` is then None: not measured). Returns the
     counts and the outputs as Lava payloads ``N x n_out x T`` int64.
     About 0.5-2 s per sample on the CPU simulator (process start-up dominates).
     """
@@ -37,7 +40,7 @@ def count_lava(nf: NetworkFile, frames: np.ndarray, gates: bool = True, progress
     from ..progress import progress as bar
 
     for n in bar(range(len(frames)), progress, desc="lava synops", unit="sample"):
-        res = run_sample(run_nf, frames[n], n_frames, tag=tag, timeout_s=timeout_s, profile=True)
+        res = run_sample(run_nf, frames[n], n_frames, tag=tag, timeout_s=timeout_s, profile=True, cutoff=cutoff)
         for i in layers:
             events[i].append(res.events[i])
             synops[i].append(res.synops[i])

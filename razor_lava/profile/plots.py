@@ -13,6 +13,7 @@ import numpy as np
 from ..atomic import atomic_path
 
 WITH, WITHOUT = "#1f77b4", "#b0b0b0"  # gates on: blue; gates off: grey
+CUTOFF = "#2ca02c"  # gates + Top-K cutoff: green
 GATE_COLOURS = ("#d62728", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b")
 
 
@@ -55,6 +56,10 @@ def plot_synops_per_frame(report: dict, path) -> Path:
     ax = axes[0]
     ax.plot(t, pf["synops_mean_without_gates"], color="#555555", marker="s", ms=3, lw=1.5, label="mean, without gates")
     ax.plot(t, pf["synops_mean_with_gates"], color=WITH, marker="o", ms=3, lw=2, label="mean, with gates")
+    cut = report.get("cutoff")
+    if cut and cut["synops_mean_per_frame"]:
+        ax.plot(t, cut["synops_mean_per_frame"], color=CUTOFF, marker="^", ms=3, lw=2,
+                label=f"mean, with gates + cutoff (mean exit frame {cut['mean_exit_step']:.1f})")
     if ex["synops_with_gates"]:
         ax.plot(t, ex["synops_with_gates"], color=WITH, ls=":", lw=1.2, label=f"sample {ex['sample']}, with gates")
         any_pruned = np.zeros(len(t), dtype=bool)
@@ -138,17 +143,23 @@ def plot_totals(report: dict, path) -> Path:
     sps, acc, en = report["synops_per_sample"], report["accuracy"], report["energy_uj"]
     fig = Figure(figsize=(11, 4.2))
     a1, a2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.6]})
-    vals = [sps["without_gates"], sps["with_gates"]]
-    bars = a1.bar([0, 1], vals, 0.6, color=[WITHOUT, WITH], edgecolor="#555555")
-    for b, v, a in zip(bars, vals, [acc["without_gates"], acc["with_gates"]]):
+    cut = report.get("cutoff")
+    vals = [sps["without_gates"], sps["with_gates"]] + ([cut["synops_per_sample"]] if cut else [])
+    accs = [acc["without_gates"], acc["with_gates"]] + ([cut["accuracy"]] if cut else [])
+    names = ["without gates", "with gates"] + (["gates + cutoff"] if cut else [])
+    bars = a1.bar(range(len(vals)), vals, 0.6, color=[WITHOUT, WITH, CUTOFF][: len(vals)], edgecolor="#555555")
+    for b, v, a in zip(bars, vals, accs):
         a1.text(b.get_x() + b.get_width() / 2, v, f"{_fmt(v)} synops\naccuracy {100 * a:.1f}%",
                 ha="center", va="bottom", fontsize=9)
-    a1.set_xticks([0, 1], ["without gates", "with gates"])
+    a1.set_xticks(range(len(vals)), names)
     a1.set_ylim(0, max(vals + [1.0]) * 1.3)
     a1.set_ylabel("synops per sample")
     _count_axis(a1.yaxis)
     red = report.get("synops_reduction")
-    a1.set_title(f"Totals: {red:.2f}x fewer synops with gates" if red else "Totals")
+    title = f"Totals: {red:.2f}x fewer synops with gates" if red else "Totals"
+    if cut and cut["combined_reduction"]:
+        title += f",\n{cut['combined_reduction']:.2f}x with gates + cutoff"
+    a1.set_title(title, fontsize=10)
     a1.grid(axis="y", alpha=0.3)
 
     labels, values, colours = [], [], []

@@ -112,23 +112,75 @@ def profile_report(with_gates, without_gates, accuracy_with: float, accuracy_wit
 
 
 def counts_equal(a, b, n: int) -> bool:
-    """True when the first ``n`` samples of two SynopCounts agree exactly (events, synops, gate decisions)."""
+    """True when the first ``n`` samples of two SynopCounts agree exactly (events, synops, gate decisions).
+
+    When ``b`` has ``frames_run`` (a cutoff stopped the run), gate decisions are
+    compared only on the frames the gate's layer ran: a causal gate never
+    decides the frames after the stop.
+    """
     if list(a.layers) != list(b.layers) or sorted(a.keep) != sorted(b.keep):
         return False
     same = all(np.array_equal(np.asarray(a.events[i])[:n], np.asarray(b.events[i])[:n]) and
                np.array_equal(np.asarray(a.synops[i])[:n], np.asarray(b.synops[i])[:n]) and
                int(a.neurons[i]) == int(b.neurons[i]) for i in a.layers)
-    return same and all(np.array_equal(np.asarray(a.keep[g])[:n], np.asarray(b.keep[g])[:n]) for g in a.keep)
+    for g in a.keep:
+        ka, kb = np.asarray(a.keep[g])[:n], np.asarray(b.keep[g])[:n]
+        if b.frames_run is not None:  # the gate of config index g sits in front of hdf5 layer g + 1
+            ran = np.arange(ka.shape[-1])[None, :] < np.asarray(b.frames_run[g + 1])[:n, None]
+            ka, kb = ka[ran], kb[ran]
+        same = same and np.array_equal(ka, kb)
+    return bool(same)
+
+
+def cutoff_section(nf, with_gates, without_gates, out_with, labels, energy_constants=DEFAULT_PROFILES):
+    """The ``cutoff`` part of the report, and the spent counts it was computed from.
+
+    The file's cutoff table decides every sample's exit frame on the gated
+    outputs (``out_with``, integer payloads); ``spent_counts`` keeps what each
+    layer ran before the run stopped. ``combined_reduction`` is the headline:
+    synops of the network with neither gates nor cutoff over synops with both.
+    """
+    from ..cutoff.evaluate import cutoff_metrics
+    from ..cutoff.rule import exit_decisions
+    from .cutoff_spent import spent_counts
+
+    exit_step, _ = exit_decisions(out_with, nf.cutoff["beta"])
+    spent = spent_counts(nf, with_gates, exit_step)
+    n = max(_samples(spent), 1)
+    total, gated, unpruned = spent.total(), with_gates.total(), without_gates.total()
+    metrics = cutoff_metrics(out_with, labels, nf.cutoff["beta"])
+    energy = estimate(spent, energy_constants)["snn"]
+    section = {
+        "epsilon": float(nf.cutoff["epsilon"]) if "epsilon" in nf.cutoff else None,
+        "accuracy": metrics["accuracy"], "mean_exit_step": metrics["mean_exit_step"],
+        "timestep_reduction": metrics["timestep_reduction"], "exit_histogram": metrics["exit_histogram"],
+        "synops_total": total, "synops_per_sample": total / n,
+        "reduction_vs_gates_only": _ratio(gated, total),
+        "combined_reduction": _ratio(unpruned, total),
+        "frames_run_mean": {str(i): float(np.mean(spent.frames_run[i])) for i in spent.layers},
+        "energy_uj": {name: e["total_uj"] for name, e in energy.items()},
+        "synops_mean_per_frame": _frame_sum(spent).mean(axis=0).tolist() if _samples(spent) else [],
+        "note": "a layer in front of a window gate runs every frame before the answer can come; "
+                "see razor_lava/profile/cutoff_spent.py",
+    }
+    return section, spent
 
 
 def profile_network(nf, frames: np.ndarray, labels, lava_samples: int = 0, batch: int = 32,
-                    energy_constants=DEFAULT_PROFILES, progress: bool = False, example_sample: int = 0) -> dict:
+                    energy_constants=DEFAULT_PROFILES, progress: bool = False, example_sample: int = 0,
+                    cutoff: bool | None = None) -> dict:
     """Profile ``nf`` (a NetworkFile) on ``frames`` (``N x C x H x W x T`` or ``N x C x T``) with ``labels`` (N).
 
     Counts synops on SLAYER with the gates and without them (accuracy from
     their outputs), and, when ``lava_samples`` > 0, counts the first
     ``lava_samples`` samples on Lava too: ``lava_counts_equal`` says whether
     they equal SLAYER's exactly, ``lava_samples_checked`` how many were checked.
+
+    ``cutoff`` (default: when the file has a cutoff table) adds the
+    ``cutoff`` section: the synops spent when every sample stops at its exit
+    frame, and Razor + cutoff vs neither. With ``lava_samples`` the Lava run
+    is repeated with the cutoff and ``lava_cutoff_counts_equal`` says whether
+    what Lava spent equals the SLAYER-side account.
     """
     from ..deployment.evaluate import predict_payloads, without_gates
     from .slayer_counter import count_slayer
@@ -144,6 +196,13 @@ def profile_network(nf, frames: np.ndarray, labels, lava_samples: int = 0, batch
 
     report = profile_report(with_counts, without_counts, accuracy(out_with), accuracy(out_without), labels,
                             energy_constants, example_sample)
+    use_cutoff = nf.cutoff is not None if cutoff is None else bool(cutoff)
+    if use_cutoff:
+        if nf.cutoff is None:
+            from ..errors import ConfigError
+
+            raise ConfigError("cutoff", f"{nf.path} has no cutoff table (razor/cutoff) to profile")
+        report["cutoff"], spent = cutoff_section(nf, with_counts, without_counts, out_with, labels, energy_constants)
     report["lava_samples_checked"] = 0
     report["lava_counts_equal"] = None
     k = min(int(lava_samples), len(frames))
@@ -154,6 +213,9 @@ def profile_network(nf, frames: np.ndarray, labels, lava_samples: int = 0, batch
         report["lava_samples_checked"] = k
         report["lava_counts_equal"] = bool(counts_equal(lava_counts, with_counts, k))
         report["lava_outputs_equal"] = bool(np.array_equal(np.asarray(lava_out), np.asarray(out_with)[:k]))
+        if use_cutoff:
+            lava_spent, _ = count_lava(nf, frames[:k], progress=progress, cutoff=True)
+            report["lava_cutoff_counts_equal"] = bool(counts_equal(lava_spent, spent, k))
     return report
 
 

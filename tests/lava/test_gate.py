@@ -195,3 +195,34 @@ def test_gated_network_equals_slayer_eval_forward(variant, tmp_path, one_torch_t
         for g_keep, p in zip(keeps, pruners.values()):
             np.testing.assert_array_equal(g_keep, p.last_keep[n].numpy().astype(int), err_msg=f"sample {n}")
     assert not leftover_workers()
+
+
+@pytest.mark.lava
+@pytest.mark.parametrize("variant", ["window", "causal"])
+def test_a_stop_flag_closes_the_gate_for_good(variant):
+    """``stop_in`` (what the Cutoff sends) makes the gate send zeros from that step on, kept frames included,
+    while frames before it pass exactly as without the flag."""
+    kw = {"ratio": 0.3} if variant == "window" else {"theta": 0.5}
+    pruner = EventPruner(N, None, variant=variant, **kw)
+    params = randomise(pruner, seed=4).quantized()
+    x = frames((N,), seed=5)
+    keep = decide(x, params)
+    gate = FrameGate.from_params((N,), T, params)
+    latency = gate.latency
+    steps = T + latency
+    stop_at = latency + T // 2  # the flag arrives halfway through the replay of the frames
+    flag = np.zeros((1, steps), dtype=np.int32)
+    flag[0, stop_at - 1:] = 1  # a RingBuffer sends column s - 1 at step s
+    src = io.source.RingBuffer(data=x.astype(np.int32))
+    stop = io.source.RingBuffer(data=flag)
+    sink = io.sink.RingBuffer(shape=gate.out.shape, buffer=steps)
+    src.s_out.connect(gate.inp)
+    stop.s_out.connect(gate.stop_in)
+    gate.out.connect(sink.a_in)
+    out = run(gate, steps, lambda g: sink.data.get())
+    sent = x * keep
+    k = stop_at - 1 - latency  # frames 0 .. k-1 left before the flag
+    np.testing.assert_array_equal(out[..., latency: latency + k], sent[..., :k])
+    assert sent[..., k:].any(), "the test needs kept events after the stop"
+    assert not out[..., latency + k:].any()
+    assert leftover_workers() == []
