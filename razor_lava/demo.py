@@ -1,13 +1,17 @@
-"""The main job, end to end on the embedded default data set (``make demo``).
+"""The main job, end to end (``make demo``): data -> train -> export -> deploy on Lava -> profile -> report.
 
-Stages: data -> train -> export -> deploy -> profile. Stages that are not
-built yet are listed as missing, so the demo always says what it did.
+On the embedded synthetic data set by default; ``--dataset nmnist --data-root
+DIR`` (or any data set in ``razor_lava.data.registry``) runs the same flow on
+data you have. The report folder gets ``summary.md`` (table and pictures),
+``summary.json``, the deploy and profile reports and the plots; the terminal
+gets the same table.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -16,28 +20,48 @@ import numpy as np
 
 from .atomic import write_text_atomic
 from .data.framing import frame_many
-from .data.synthetic import SyntheticGestures, default_frame_spec
+from .data.registry import DATASETS, frame_spec_for, open_split
+from .demo_report import markdown_report, summary_rows, table
 from .plots import plot_class_frames
 
-MISSING_STAGES: list[tuple[str, str]] = []
-CONFIG = Path(__file__).resolve().parents[1] / "train" / "configs" / "synthetic_small.yaml"
+CONFIG_DIR = Path(__file__).resolve().parents[1] / "train" / "configs"
+CONFIGS = {"synthetic": "synthetic_small.yaml"}  # other data sets: train/configs/<name>.yaml
 
 
-def stage_train(out: Path, seed: int, epochs: int | None) -> dict:
-    """Train the small Razor SNN (E3) on the embedded data set; export network.h5."""
-    from .model.config import load_config
+def config_for(dataset: str) -> Path:
+    path = CONFIG_DIR / CONFIGS.get(dataset, f"{dataset}.yaml")
+    if not path.exists():
+        from .errors import ConfigError
+
+        raise ConfigError("--dataset", f"no config for {dataset!r} (looked for {path})")
+    return path
+
+
+def stage_train(out: Path, args) -> dict:
+    """Train the Razor SNN of the data set's config (with the RCS regulariser), calibrate the cutoff, export."""
+    from .model.config import load_config, with_train_overrides
     from .training.run import RunOptions, train
 
+    config = config_for(args.dataset)
+    cfg = with_train_overrides(load_config(config), {"rcs_alpha": args.rcs_alpha,
+                                                     "cutoff_epsilon": args.cutoff_epsilon})
     t0 = time.perf_counter()
-    last = train(load_config(CONFIG), RunOptions(out=out / "run", epochs=epochs, seed=seed, resume=True),
-                 log=lambda m: print("  " + m, flush=True))
-    return {"run_dir": str(out / "run"), "network": str(out / "run" / "network.h5"),
-            "test_accuracy": last["test_accuracy"], "frames_pruned_mean": last["frames_pruned_mean"],
+    opts = RunOptions(out=out / "run", data_root=args.data_root, epochs=args.epochs, seed=args.seed, resume=True,
+                      train_samples=args.train_samples, test_samples=args.test_samples)
+    last = train(cfg, opts, log=lambda m: print("  " + m, flush=True))
+    p = cfg.pruner
+    rule = f"razor ratio {p['ratio']}" if p.get("ratio") is not None else f"score threshold {p.get('theta')}"
+    return {"config": str(config.relative_to(CONFIG_DIR.parents[1])), "run_dir": str(out / "run"),
+            "network": str(out / "run" / "network.h5"), "test_accuracy": last["test_accuracy"],
+            "frames_pruned_mean": last["frames_pruned_mean"],
+            "epochs": last["epoch"], "positions": p["positions"], "n_embeddings": p["n_embeddings"],
+            "pruner_rule": f"{p.get('variant', 'window')} variant, {rule}", "rcs_alpha": args.rcs_alpha,
+            "cutoff_epsilon": args.cutoff_epsilon, "learning_curve": str(out / "run" / "learning_curve.png"),
             "seconds": round(time.perf_counter() - t0, 1)}
 
 
-def stage_deploy(out: Path, network: str, samples: int) -> dict:
-    """Run the exported network with its gates on the Lava simulator, sample by sample."""
+def stage_deploy(out: Path, network: str, args) -> dict:
+    """Run the exported network with its gates on the Lava simulator, sample by sample, then with the cutoff."""
     import torch
 
     from .deployment.evaluate import deploy_samples
@@ -46,7 +70,7 @@ def stage_deploy(out: Path, network: str, samples: int) -> dict:
 
     torch.set_num_threads(1)  # netx conv workers use torch after fork
     nf = load_network_file(network)
-    frames, labels, _ = load_samples(nf, n=samples)
+    frames, labels, _ = load_samples(nf, args.dataset, n=args.deploy_samples, data_root=args.data_root)
     report = deploy_samples(nf, frames, labels)
     write_text_atomic(out / "deploy.json", json.dumps(report, indent=2))
     summary = {k: v for k, v in report.items() if k != "per_sample"}
@@ -58,122 +82,133 @@ def stage_deploy(out: Path, network: str, samples: int) -> dict:
     return summary
 
 
-def stage_profile(out: Path, network: str, samples: int, lava_samples: int) -> dict:
-    """Synops per layer and per frame with and without the gates (SLAYER counter on
-    ``samples`` test samples, Lava counter on the first ``lava_samples``), plots."""
+def stage_profile(out: Path, network: str, args) -> dict:
+    """Synops per layer and frame with and without the gates and with the cutoff (SLAYER counter on the
+    test samples, Lava counters on the first ``--lava-check`` of them), and the plots."""
     from .deployment.samples import load_samples
     from .export import load_network_file
     from .profile.plots import plot_report
     from .profile.report import profile_network, write_report
 
     nf = load_network_file(network)
-    frames, labels, _ = load_samples(nf, n=samples)
-    report = profile_network(nf, frames, labels, lava_samples=lava_samples)
+    frames, labels, _ = load_samples(nf, args.dataset, n=args.profile_samples, data_root=args.data_root)
+    report = profile_network(nf, frames, labels, lava_samples=args.lava_check, progress=True)
     write_report(report, out / "profile")
     pictures = plot_report(report, out / "profile")
     return report | {"pictures": {k: str(v) for k, v in pictures.items()}}
 
 
-def stage_data(out: Path, seed: int, n_train: int, n_test: int) -> dict:
-    """Generate the synthetic gesture splits, frame them and draw them."""
-    spec = default_frame_spec()
+def stage_data(out: Path, args) -> dict:
+    """Open (the synthetic set: generate) both splits, frame a sample of them, draw one sample per class."""
+    name = args.dataset
     t0 = time.perf_counter()
-    train = SyntheticGestures("train", n_samples=n_train, seed=seed)
-    test = SyntheticGestures("test", n_samples=n_test, seed=seed)
-    train_items = [train[i] for i in range(len(train))]
-    test_items = [test[i] for i in range(len(test))]
-    t_gen = time.perf_counter() - t0
+    # Opened exactly as training opens them (training.run.load_data), so the numbers describe the same samples.
+    kw = ({"n_samples": args.train_samples}, {"n_samples": args.test_samples}) if name == "synthetic" else ({}, {})
+    train = open_split(name, "train", args.data_root, **kw[0])
+    test = open_split(name, "test", args.data_root, **kw[1])
+    spec = frame_spec_for(name, train.sensor_size)
+    # Stats and the picture from (at most) the first 300 training samples: enough, and quick on any data set.
+    items = [train[i] for i in range(min(len(train), 300))]
+    frames = frame_many([e for e, _ in items], spec)
+    labels = np.array([y for _, y in items])
+    active = None
+    if hasattr(train, "active_frames"):  # the synthetic set knows its idle stretches
+        active = np.stack([train.active_frames(i, spec.window_ms, spec.n_frames) for i in range(len(items))])
+    picture = plot_class_frames(frames, labels, list(train.classes), out / "data_samples.png",
+                                title=f"{name}: first training sample per class", active=active,
+                                frame_ms=spec.window_ms)
+    n_train = len(train) if args.train_samples is None else min(len(train), args.train_samples)
+    n_test = len(test) if args.test_samples is None else min(len(test), args.test_samples)
+    info = {"dataset": name, "description": DATASETS[name].description, "classes": list(train.classes),
+            "train_samples": n_train, "test_samples": n_test, "frame_shape": list(spec.frame_shape),
+            "window_ms": spec.window_ms, "events_per_sample_mean": float(np.mean([len(e) for e, _ in items])),
+            "picture": str(picture), "seconds": round(time.perf_counter() - t0, 2)}
+    if active is not None:
+        info["idle_frame_fraction"] = float(1 - active.mean())
+    return info
 
-    t0 = time.perf_counter()
-    train_frames = frame_many([e for e, _ in train_items], spec)
-    frame_many([e for e, _ in test_items], spec)  # timed with the training split: both are framed
-    t_frame = time.perf_counter() - t0
 
-    labels = np.array([y for _, y in train_items])
-    active = np.stack([train.active_frames(i, spec.window_ms, spec.n_frames) for i in range(len(train))])
-    events = np.array([len(e) for e, _ in train_items])
-    picture = plot_class_frames(train_frames, labels, list(train.classes), out / "synthetic_gestures.png",
-                                title="Embedded default: synthetic DVS gestures (first training sample per class)",
-                                active=active, frame_ms=spec.window_ms)
-    return {
-        "classes": list(train.classes),
-        "sensor_size": list(train.sensor_size),
-        "train_samples": len(train),
-        "test_samples": len(test),
-        "frame_shape": list(spec.frame_shape),
-        "window_ms": spec.window_ms,
-        "events_per_sample_mean": float(events.mean()),
-        "idle_frame_fraction": float(1 - active.mean()),
-        "seconds_generate": round(t_gen, 3),
-        "seconds_frame": round(t_frame, 3),
-        "picture": str(picture),
-    }
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m razor_lava.demo", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--dataset", default="synthetic", choices=sorted(DATASETS),
+                    help="data set (default: the embedded synthetic gestures; others need --data-root)")
+    ap.add_argument("--data-root", help="data set directory, e.g. ../shared/data/nmnist-small")
+    ap.add_argument("--out", default="reports/demo", help="report folder (created)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--train-samples", type=int, help="use the first N training samples (synthetic: 1000)")
+    ap.add_argument("--test-samples", type=int, help="use the first N test samples (synthetic: 200)")
+    ap.add_argument("--epochs", type=int, help="training epochs (default: the config's)")
+    ap.add_argument("--rcs-alpha", type=float, default=0.002, help="weight of the RCS regulariser (0 = off)")
+    ap.add_argument("--cutoff-epsilon", type=float, default=0.01, help="error rate the cutoff calibration allows")
+    ap.add_argument("--deploy-samples", type=int, default=20, help="test samples run on the Lava simulator")
+    ap.add_argument("--profile-samples", type=int, default=200, help="test samples profiled (SLAYER counter)")
+    ap.add_argument("--lava-check", type=int, default=2,
+                    help="of those, samples also counted inside the Lava run (with and without the cutoff)")
+    args = ap.parse_args(argv)
+    if args.dataset == "synthetic":
+        args.train_samples = 1000 if args.train_samples is None else args.train_samples
+        args.test_samples = 200 if args.test_samples is None else args.test_samples
+    elif args.data_root is None:
+        ap.error(f"--dataset {args.dataset} reads files you have: give --data-root DIR")
+    for k in ("deploy_samples", "profile_samples"):
+        if getattr(args, k) < 1:
+            ap.error(f"--{k.replace('_', '-')} must be >= 1")
+    return args
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m razor_lava.demo", description=__doc__)
-    ap.add_argument("--out", default="reports/demo", help="report folder (created)")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--train-samples", type=int, default=1000)
-    ap.add_argument("--test-samples", type=int, default=200)
-    ap.add_argument("--epochs", type=int, help="training epochs (default: the config's)")
-    ap.add_argument("--deploy-samples", type=int, default=20, help="test samples run on the Lava simulator")
-    args = ap.parse_args(argv)
+    args = parse_args(argv)
+    from .errors import RazorLavaError
+
+    try:
+        return run(args, argv)
+    except RazorLavaError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: Lava workers stopped; training resumes from {args.out}/run/checkpoint.pt "
+              "when you run the same command again", file=sys.stderr)
+        return 130
+
+
+def run(args, argv=None) -> int:
+    t_start = time.perf_counter()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    command = "python -m razor_lava.demo " + " ".join(map(shlex.quote, sys.argv[1:] if argv is None else argv))
 
-    print("[data] generating and framing the embedded synthetic gesture data set ...", flush=True)
-    data = stage_data(out, args.seed, args.train_samples, args.test_samples)
-    print(f"  classes ({len(data['classes'])}): {', '.join(data['classes'])}")
-    print(f"  train/test samples:   {data['train_samples']} / {data['test_samples']}")
-    print(f"  frames per sample:    {' x '.join(map(str, data['frame_shape']))} (C x H x W x T, {data['window_ms']} ms frames)")
+    print(f"[data] {args.dataset}: {DATASETS[args.dataset].description} ...", flush=True)
+    data = stage_data(out, args)
+    print(f"  train/test samples:   {data['train_samples']} / {data['test_samples']} ({len(data['classes'])} classes)")
+    print(f"  frames per sample:    {' x '.join(map(str, data['frame_shape']))} "
+          f"(C x H x W x T, {data['window_ms']} ms frames)")
     print(f"  events per sample:    {data['events_per_sample_mean']:.0f} (mean)")
-    print(f"  idle frames:          {100 * data['idle_frame_fraction']:.1f}% (what pruning should remove)")
-    print(f"  generate / frame:     {data['seconds_generate']:.2f} s / {data['seconds_frame']:.2f} s")
-    print(f"  picture:              {data['picture']}")
+    if "idle_frame_fraction" in data:
+        print(f"  idle frames:          {100 * data['idle_frame_fraction']:.1f}% (what pruning should remove)")
 
-    print("\n[train] Razor SNN (E3, K=4, razor ratio 0.3) in lava-dl SLAYER ...", flush=True)
-    trained = stage_train(out, args.seed, args.epochs)
+    print(f"\n[train] Razor SNN ({config_for(args.dataset).name}) in lava-dl SLAYER, RCS alpha {args.rcs_alpha}, "
+          f"cutoff epsilon {args.cutoff_epsilon} ...", flush=True)
+    trained = stage_train(out, args) | {"test_samples": data["test_samples"]}
     print(f"\n[deploy] {args.deploy_samples} test samples on the Lava simulator (Loihi2SimCfg fixed_pt) ...", flush=True)
-    deployed = stage_deploy(out, trained["network"], args.deploy_samples)
-    print(f"\n[profile] synaptic operations with and without the gates ({args.test_samples} test samples, "
-          "2 also counted inside the Lava run) ...", flush=True)
-    profiled = stage_profile(out, trained["network"], args.test_samples, lava_samples=2)
+    deployed = stage_deploy(out, trained["network"], args)
+    print(f"\n[profile] synops with and without the gates and with the cutoff ({args.profile_samples} test samples, "
+          f"{args.lava_check} also counted inside the Lava run) ...", flush=True)
+    profiled = stage_profile(out, trained["network"], args)
 
-    print("\n| metric | value |\n|---|---|")
-    rows = [("accuracy, SLAYER (200 test samples)", f"{100 * trained['test_accuracy']:.1f}%"),
-            (f"accuracy, SLAYER ({deployed['samples']} deployed samples)", f"{100 * deployed['slayer_accuracy']:.1f}%"),
-            ("accuracy, Lava simulator", f"{100 * deployed['accuracy']:.1f}%"),
-            ("agreement Lava == SLAYER (exact outputs)", f"{100 * deployed['agreement']:.1f}%"),
-            ("gate decisions == torch pruner", f"{100 * deployed['gate_decision_agreement']:.1f}%"),
-            ("frames pruned (per gate)", f"{100 * deployed['frames_pruned'] / max(deployed['frames_total'], 1):.1f}%"),
-            ("Lava seconds per sample", f"{deployed['seconds_per_sample']:.2f}"),
-            ("synops per sample, with / without gates",
-             f"{profiled['synops_total'] / profiled['samples']:.3g} / {profiled['synops_unpruned'] / profiled['samples']:.3g}"),
-            ("synops reduction (unpruned / pruned)", f"{profiled['synops_reduction']:.2f}x"),
-            ("accuracy without gates (same network, SLAYER)", f"{100 * profiled['accuracy']['without_gates']:.1f}%"),
-            ("Lava synop counts == SLAYER counts", str(profiled["lava_counts_equal"]))]
-    cut = deployed.get("cutoff")
-    if cut:
-        rows += [("Top-K cutoff: accuracy on Lava", f"{100 * cut['cutoff_accuracy']:.1f}%"),
-                 ("Top-K cutoff: mean exit frame (of 30)", f"{cut['mean_exit_step'] + 1:.1f}"),
-                 ("Top-K cutoff: timestep reduction", f"{cut['timestep_reduction']:.2f}x"),
-                 ("Top-K cutoff: Lava decision == SLAYER rule", f"{100 * cut['cutoff_agreement']:.1f}%")]
-    for name, e in profiled["energy_uj"]["snn"].items():
-        rows.append((f"energy per sample, {name} (estimate, with / without gates)",
-                     f"{e['with_gates']:.3g} / {e['without_gates']:.3g} uJ"))
-    for k, v in rows:
-        print(f"| {k} | {v} |")
-    summary = {"data": data, "train": trained, "deploy": deployed,
-               "profile": {k: profiled[k] for k in ("synops_total", "synops_unpruned", "synops_reduction",
-                                                     "lava_counts_equal", "pictures")},
-               "missing_stages": [name for name, _ in MISSING_STAGES]}
-    write_text_atomic(out / "summary.json", json.dumps(summary, indent=2))
-    if MISSING_STAGES:
-        print("\nStages not built yet (later issues):")
-        for name, what in MISSING_STAGES:
-            print(f"  - {name}: {what}")
-    print(f"\nReport folder: {out.resolve()}")
+    rows = summary_rows(trained, deployed, profiled)
+    pictures = {"Synops per frame and the gates' decisions": profiled["pictures"]["synops_per_frame"],
+                "Synops and energy per sample": profiled["pictures"]["totals"],
+                "Synops per layer": profiled["pictures"]["synops_per_layer"],
+                "Learning curve": trained["learning_curve"], "Data: one sample per class": data["picture"]}
+    seconds = time.perf_counter() - t_start
+    summary = {"command": command, "seconds": round(seconds, 1), "data": data, "train": trained, "deploy": deployed,
+               "profile": {k: v for k, v in profiled.items() if k not in ("per_frame", "example")},
+               "table": dict(rows)}
+    write_text_atomic(out / "summary.json", json.dumps(summary, indent=2, default=float))
+    write_text_atomic(out / "summary.md", markdown_report(out, data, trained, rows, pictures, command, seconds))
+    print("\n" + table(rows))
+    print(f"\nwall time {seconds / 60:.1f} min. Report folder: {out.resolve()} (open summary.md)")
     return 0
 
 
