@@ -167,6 +167,10 @@ def plot_totals(report: dict, path) -> Path:
         labels += [f"SNN {name}\nwithout gates", f"SNN {name}\nwith gates"]
         values += [e["without_gates"], e["with_gates"]]
         colours += [WITHOUT, WITH]
+        if cut and name in cut["energy_uj"]:
+            labels.append(f"SNN {name}\ngates + cutoff")
+            values.append(cut["energy_uj"][name])
+            colours.append(CUTOFF)
     for name, v in en["dense_ann"].items():
         labels.append(f"dense ANN\n{name}")
         values.append(v)
