@@ -41,6 +41,8 @@ def parse_args(argv=None):
     c = ap.add_argument_group("Top-K cutoff and RCS regulariser (override the config's train section)")
     c.add_argument("--rcs-alpha", type=float, help="weight of the RCS regulariser (0 = off; paper about 0.002)")
     c.add_argument("--rcs-ref-fraction", type=float, help="fraction of final timesteps forming the RCS reference")
+    c.add_argument("--rcs-cos-floor", type=float,
+                   help="floor on the cosine in the RCS term 1/cos (default 0.1; 0 = the paper's form, unstable here)")
     c.add_argument("--cutoff-epsilon", type=float,
                    help="calibrate the cutoff for this error rate among early exits (default 0.05)")
     c.add_argument("--no-cutoff", action="store_true", help="skip the cutoff calibration at the end")
@@ -49,7 +51,7 @@ def parse_args(argv=None):
 
 def train_overrides(args) -> dict:
     """The ``train`` config keys given on the command line."""
-    out = {k: getattr(args, k) for k in ("rcs_alpha", "rcs_ref_fraction", "cutoff_epsilon")
+    out = {k: getattr(args, k) for k in ("rcs_alpha", "rcs_ref_fraction", "rcs_cos_floor", "cutoff_epsilon")
            if getattr(args, k) is not None}
     if args.no_cutoff:
         out["cutoff_epsilon"] = None

@@ -57,6 +57,9 @@ DEFAULT_TRAIN = {
     "rcs_alpha": 0.0,
     # Fraction of the final timesteps whose mean activity is the RCS reference.
     "rcs_ref_fraction": 0.3,
+    # Floor on the cosine inside 1 / cos (cutoff/rcs.py): 0 = the paper's form, whose gradient
+    # explodes for near-orthogonal early activity (measured: training collapsed); 0.1 bounds it.
+    "rcs_cos_floor": 0.1,
     # Top-K cutoff calibrated on the training set at the end of a run; null = no calibration.
     "cutoff_epsilon": 0.05,
 }
@@ -241,8 +244,13 @@ def _number(v) -> bool:
 
 
 def _check_cutoff_keys(train: dict, source) -> None:
-    """``rcs_alpha >= 0``, ``0 < rcs_ref_fraction <= 1``, ``cutoff_epsilon`` in [0, 1) or null."""
+    """``rcs_alpha >= 0``, ``0 < rcs_ref_fraction <= 1``, ``0 <= rcs_cos_floor < 1``, ``cutoff_epsilon`` in [0, 1)
+    or null."""
     a, f, e = train["rcs_alpha"], train["rcs_ref_fraction"], train["cutoff_epsilon"]
+    c = train["rcs_cos_floor"]
+    if not _number(c) or not 0 <= c < 1:
+        raise ConfigError("train.rcs_cos_floor", f"expected a number in [0, 1) (0 = the paper's form), got {c!r}",
+                          source)
     if not _number(a) or a < 0:
         raise ConfigError("train.rcs_alpha", f"expected a number >= 0 (0 = no RCS regulariser), got {a!r}", source)
     if not _number(f) or not 0 < f <= 1:

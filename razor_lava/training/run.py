@@ -212,7 +212,7 @@ def train(cfg: NetConfig, opts: RunOptions, log=print) -> dict:
     train_set, test_set = load_data(cfg, opts)
     loss_fn = make_loss(cfg.train).to(opts.device)
     alpha = float(cfg.train["rcs_alpha"])
-    rcs = RCS(alpha, float(cfg.train["rcs_ref_fraction"])) if alpha > 0 else None
+    rcs = RCS(alpha, float(cfg.train["rcs_ref_fraction"]), float(cfg.train["rcs_cos_floor"])) if alpha > 0 else None
     test_loader = DataLoader(test_set, batch_size=batch, shuffle=False)
     for epoch in range(start, epochs + 1):
         t0 = time.perf_counter()

@@ -57,6 +57,27 @@ def test_rcs_penalty_is_finite_and_has_gradients():
     assert n_reference(10, 0.3) == 3 and n_reference(10, 0.01) == 1 and n_reference(10, 1.0) == 10
 
 
+def test_cos_floor_bounds_the_term_and_its_gradient():
+    """One layer, one sample, T = 4, reference = the last step. r_0 is nearly orthogonal to r_d (cos 0.01):
+    the paper's form gives ~100 with a gradient ~1e4; with a floor of 0.1 that pair gives 10 and no gradient."""
+    # N=1, M=2, T=4: r_t = (0.01, 1), (1, 1), (1, 1), (1, 0); r_d = r_3 = (1, 0)
+    r = torch.tensor([[[0.01, 1.0, 1.0, 1.0], [1.0, 1.0, 1.0, 0.0]]], requires_grad=True)
+    out = torch.tensor([[[1.0, 1.0, 1.0, 1.0], [0.0, 0.0, 0.0, 0.0]]])  # class 0 wins: the sample qualifies
+    labels = torch.tensor([0])
+    cos0 = 0.01 / (0.01 ** 2 + 1) ** 0.5
+    paper = rcs_penalty([r], out, labels, 0.25, cos_floor=0.0)
+    paper.backward()
+    g_paper = r.grad.abs().max().item()
+    r.grad = None
+    floored = rcs_penalty([r], out, labels, 0.25, cos_floor=0.1)
+    floored.backward()
+    # cos of t = 1, 2 with (1, 1): 1/sqrt(2); t = 3: 1
+    cos12 = 2 ** -0.5
+    assert paper.item() == pytest.approx((1 / cos0 + 2 / cos12 + 1) / 4, rel=1e-3)
+    assert floored.item() == pytest.approx((10 + 2 / cos12 + 1) / 4, rel=1e-3)
+    assert g_paper > 1e3 and r.grad[..., 0].abs().max().item() == 0.0 and r.grad.abs().max().item() < 10
+
+
 def test_train_epoch_with_rcs_logs_the_mean_term():
     torch.manual_seed(0)
     net = RazorNet(parse_config(RAW))
@@ -69,6 +90,7 @@ def test_train_epoch_with_rcs_logs_the_mean_term():
 
 @pytest.mark.parametrize("key,value", [("rcs_alpha", -0.1), ("rcs_alpha", "big"), ("rcs_alpha", float("nan")),
                                        ("rcs_ref_fraction", 0), ("rcs_ref_fraction", 1.5),
+                                       ("rcs_cos_floor", -0.1), ("rcs_cos_floor", 1.0),
                                        ("cutoff_epsilon", 1.0), ("cutoff_epsilon", -0.01), ("cutoff_epsilon", True)])
 def test_bad_options_name_the_key(key, value):
     with pytest.raises(ConfigError) as e:
@@ -94,8 +116,9 @@ def _train_script():
 def test_cli_flags(capsys):
     mod = _train_script()
     args = mod.parse_args(["--config", "c", "--out", "o", "--rcs-alpha", "0.002", "--rcs-ref-fraction", "0.25",
-                           "--cutoff-epsilon", "0.1"])
-    assert mod.train_overrides(args) == {"rcs_alpha": 0.002, "rcs_ref_fraction": 0.25, "cutoff_epsilon": 0.1}
+                           "--rcs-cos-floor", "0", "--cutoff-epsilon", "0.1"])
+    assert mod.train_overrides(args) == {"rcs_alpha": 0.002, "rcs_ref_fraction": 0.25, "rcs_cos_floor": 0.0,
+                                         "cutoff_epsilon": 0.1}
     assert mod.train_overrides(mod.parse_args(["--config", "c", "--out", "o", "--no-cutoff"])) == \
         {"cutoff_epsilon": None}
     rc = mod.main(["--config", str(ROOT / "train/configs/synthetic_small.yaml"), "--out", "/nonexistent/x",
