@@ -54,7 +54,14 @@ class RazorNet(nn.Module):
         super().__init__()
         self.cfg = cfg
         pruner_cfg = dict(cfg.pruner)
-        pruner_cfg.update(pruner_overrides or {})
+        overrides = dict(pruner_overrides or {})
+        # A threshold given alone replaces the config's ratio, and a ratio given alone its threshold
+        # (as on the command line): {"theta": 0.5} must not clash with the config's ratio 0.3.
+        if overrides.get("theta") is not None and "ratio" not in overrides:
+            overrides["ratio"] = None
+        if overrides.get("ratio") is not None and "theta" not in overrides:
+            overrides["theta"] = None
+        pruner_cfg.update(overrides)
         self.pruner_cfg = pruner_cfg
         self.blocks = nn.ModuleList()
         self.pruners = nn.ModuleDict()

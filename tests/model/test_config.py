@@ -119,3 +119,12 @@ def test_missing_and_malformed_files(tmp_path):
 def test_liaf_on_a_conv_layer_is_refused():
     with pytest.raises(ConfigError, match=r"layers\[0\]\.neuron"):
         parse_config(with_({"layers.0.neuron": "liaf"}))
+
+
+def test_a_threshold_override_replaces_the_configs_ratio_and_vice_versa():
+    cfg = parse_config(with_({"pruner.positions": "E3", "pruner.ratio": 0.3}))
+    by_theta = RazorNet(cfg, {"theta": 0.5})
+    assert all(p.theta == 0.5 and p.ratio is None for p in by_theta.pruners.values())
+    by_ratio = RazorNet(parse_config(with_({"pruner.positions": "E3", "pruner.theta": 0.5, "pruner.ratio": None})),
+                        {"ratio": 0.2})
+    assert all(p.ratio == 0.2 and p.theta is None for p in by_ratio.pruners.values())
