@@ -59,7 +59,9 @@ def test_flags_reject_bad_input(capsys):
     with pytest.raises(SystemExit):
         demo.parse_args(["--dataset", "mnist"])
     args = demo.parse_args([])
-    assert (args.dataset, args.train_samples, args.test_samples) == ("synthetic", 1000, 200)
+    assert (args.dataset, args.train_samples, args.test_samples, args.rcs_alpha) == ("synthetic", 1000, 200, 0.0)
+    assert demo.parse_args(["--dataset", "nmnist", "--data-root", "d"]).rcs_alpha == demo.RCS_ALPHA_ELSEWHERE
+    assert demo.parse_args(["--rcs-alpha", "0.001"]).rcs_alpha == 0.001
 
 
 def test_missing_data_root_names_the_directory(tmp_path, capsys):
