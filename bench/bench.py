@@ -182,6 +182,12 @@ def skip_reason(args, dataset: str) -> str | None:
     return None
 
 
+def shown_path(path) -> str:
+    """``path`` relative to the repository when it lies inside (reports are committed: no machine paths)."""
+    p = Path(path).resolve()
+    return str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(path)
+
+
 def command_line(argv=None) -> str:
     """The command that produced this run, as typed (interpreter included when known)."""
     if argv is None:
@@ -469,7 +475,7 @@ def bench_dataset(args, dataset: str, nets: Nets) -> dict:
     same_spec = nf1.frame_spec == nf3.frame_spec and nf1.input_shape == nf3.input_shape
     frames1 = frames3 if same_spec else load_samples(nf1, dataset, "test", n, root)[0]
     res = {"status": "ok", "config": str(CONFIGS[dataset].relative_to(ROOT)),
-           "networks": {"E1": str(nets.e1), "E3": str(nets.e3)}, "samples": int(len(labels)),
+           "networks": {"E1": shown_path(nets.e1), "E3": shown_path(nets.e3)}, "samples": int(len(labels)),
            "n_frames": int(frames3.shape[-1]), "gates": sorted(int(g) for g in nf3.pruners),
            "gate_variants": sorted({p.variant for p in nf3.pruners.values()}),
            "cutoff_epsilon": None if nf3.cutoff is None else nf3.cutoff.get("epsilon")}

@@ -247,3 +247,8 @@ def test_plain_netx_timing_runs_every_sample(tmp_path):
     for v in timed.values():
         assert len(v["seconds"]) == 2 and all(s > 0 for s in v["seconds"]) and v["steps"] == [T, T]
     assert leftover_workers() == []
+
+
+def test_paths_inside_the_repository_are_shown_relative(tmp_path):
+    assert bench.shown_path(ROOT / "runs" / "bench" / "x" / "network.h5") == "runs/bench/x/network.h5"
+    assert bench.shown_path(tmp_path / "n.h5") == str(tmp_path / "n.h5")
