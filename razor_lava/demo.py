@@ -203,7 +203,7 @@ def run(args, argv=None) -> int:
     trained = stage_train(out, args) | {"test_samples": data["test_samples"]}
     print(f"\n[deploy] {args.deploy_samples} test samples on the Lava simulator (Loihi2SimCfg fixed_pt) ...", flush=True)
     deployed = stage_deploy(out, trained["network"], args)
-    print(f"\n[profile] synops with and without the gates and with the cutoff ({args.profile_samples} test samples, "
+    print(f"\n[profile] synops with and without the gates and with the cutoff (up to {args.profile_samples} test samples, "
           f"{args.lava_check} also counted inside the Lava run) ...", flush=True)
     profiled = stage_profile(out, trained["network"], args)
 

@@ -130,3 +130,25 @@ def test_exported_weights_are_the_quantized_slayer_weights(tmp_path):
     q = block.synapse.pre_hook_fx(block.synapse.weight, descale=True).reshape(32, -1).detach().numpy()
     np.testing.assert_array_equal(w, q)
     assert np.all(w == np.round(w)) and np.all(w % 2 == 0) and w.min() >= -256 and w.max() <= 254
+
+
+@pytest.mark.parametrize("seed,epoch", [(0, 1), (0, 7), (3, 2)])
+def test_epoch_order_is_the_loaders_shuffle_and_a_progress_bar_does_not_change_it(seed, epoch):
+    """epoch_order reproduces DataLoader(shuffle=True, generator=g) as runs before it used it (so recorded
+    results still reproduce), and the training loop's progress bar (tqdm.auto) around the loader built on it leaves the
+    order alone - around the old loader it did not (that is why it exists)."""
+    from razor_lava.progress import progress
+    from razor_lava.training.run import epoch_order
+
+    data = list(range(50))
+    g = torch.Generator().manual_seed(seed * 100_003 + epoch)
+    old = [i for b in DataLoader(data, batch_size=8, shuffle=True, generator=g) for i in b.tolist()]
+    order = epoch_order(len(data), seed, epoch)
+    assert order == old and sorted(order) == data
+    g = torch.Generator().manual_seed(seed * 100_003 + epoch)
+    old_with_bar = [i for b in progress(DataLoader(data, batch_size=8, shuffle=True, generator=g), leave=False)
+                    for i in b.tolist()]
+    new_with_bar = [i for b in progress(DataLoader(data, batch_size=8, sampler=order), leave=False)
+                    for i in b.tolist()]
+    assert new_with_bar == order
+    assert old_with_bar != old  # the old way depended on the bar
