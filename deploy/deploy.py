@@ -24,12 +24,10 @@ import sys
 
 
 def parse_args(argv=None):
+    from razor_lava.deployment.samples import add_sample_args
+
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("network", help="network .h5 file (razor_lava export or plain lava-dl netx)")
-    ap.add_argument("--dataset", help="data set name (default: the one the network was trained on)")
-    ap.add_argument("--data-root", help="data set directory (not needed for the embedded synthetic data)")
-    ap.add_argument("--split", default="test", choices=["train", "test"])
-    ap.add_argument("--samples", type=int, default=50, help="number of samples (from the start of the split)")
+    add_sample_args(ap, default_samples=50)
     ap.add_argument("--backend", default="sim", choices=["sim", "loihi2"],
                     help="sim: Loihi 2 CPU simulator (Loihi2SimCfg); loihi2: Loihi 2 hardware (needs lava-loihi)")
     ap.add_argument("--tag", default="fixed_pt", choices=["fixed_pt"],

@@ -21,12 +21,10 @@ import argparse
 import sys
 
 def parse_args(argv=None):
+    from razor_lava.deployment.samples import add_sample_args
+
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("network", help="network .h5 file (razor_lava export or plain lava-dl netx)")
-    ap.add_argument("--dataset", help="data set name (default: the one the network was trained on)")
-    ap.add_argument("--data-root", help="data set directory (not needed for the embedded synthetic data)")
-    ap.add_argument("--split", default="test", choices=["train", "test"])
-    ap.add_argument("--samples", type=int, default=100, help="number of samples (from the start of the split)")
+    add_sample_args(ap, default_samples=100)
     ap.add_argument("--lava-samples", type=int, default=5,
                     help="samples also counted on the Lava simulator to check SLAYER's counts (0: none)")
     ap.add_argument("--batch", type=int, default=32, help="SLAYER batch size")

@@ -29,3 +29,13 @@ def load_samples(nf: NetworkFile, dataset: str | None = None, split: str = "test
         raise ConfigError("--dataset", f"{name} frames are {frames.shape[1:-1]} but the network expects "
                           f"{tuple(nf.input_shape)}")
     return frames, np.array([y for _, y in items], dtype=np.int64), name
+
+
+def add_sample_args(ap, default_samples: int) -> None:
+    """The arguments every script that runs a network file on data shares: the file, and which samples."""
+    ap.add_argument("network", help="network .h5 file (razor_lava export or plain lava-dl netx)")
+    ap.add_argument("--dataset", help="data set name (default: the one the network was trained on)")
+    ap.add_argument("--data-root", help="data set directory (not needed for the embedded synthetic data)")
+    ap.add_argument("--split", default="test", choices=["train", "test"])
+    ap.add_argument("--samples", type=int, default=default_samples,
+                    help="number of samples (from the start of the split)")
