@@ -13,6 +13,7 @@ from lava.magma.core.model.py.type import LavaPyType
 from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
+from razor_lava.procs.payload import FixedPtPayloads, FloatPtPayloads
 from razor_lava.procs.counter.process import SynopCounter
 
 
@@ -36,32 +37,22 @@ class _CounterLogic:
 @implements(proc=SynopCounter, protocol=LoihiProtocol)
 @requires(CPU)
 @tag("fixed_pt")
-class PySynopCounterFixed(_CounterLogic, PyLoihiProcessModel):
+class PySynopCounterFixed(FixedPtPayloads, _CounterLogic, PyLoihiProcessModel):
     """Integer payloads on int32 ports (24-bit, as Loihi 2 graded spikes); int64 counts."""
 
     inp: PyInPort = LavaPyType(PyInPort.VEC_DENSE, np.int32, precision=24)
     out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, np.int32, precision=24)
     events: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=64)
     synops: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=64)
-    out_dtype = np.int32
-
-    def __init__(self, proc_params):
-        super().__init__(proc_params)
-        self._setup(proc_params)
 
 
 @implements(proc=SynopCounter, protocol=LoihiProtocol)
 @requires(CPU)
 @tag("floating_pt")
-class PySynopCounterFloat(_CounterLogic, PyLoihiProcessModel):
+class PySynopCounterFloat(FloatPtPayloads, _CounterLogic, PyLoihiProcessModel):
     """Payloads on float ports; counting is the same (non-zero entries)."""
 
     inp: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
     out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, float)
     events: np.ndarray = LavaPyType(np.ndarray, np.int64)
     synops: np.ndarray = LavaPyType(np.ndarray, np.int64)
-    out_dtype = float
-
-    def __init__(self, proc_params):
-        super().__init__(proc_params)
-        self._setup(proc_params)

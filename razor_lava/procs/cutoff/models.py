@@ -14,6 +14,7 @@ from lava.magma.core.model.py.type import LavaPyType
 from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
+from razor_lava.procs.payload import FixedPtPayloads, FloatPtPayloads
 from razor_lava.procs.cutoff.process import Cutoff
 
 
@@ -55,7 +56,7 @@ class _CutoffLogic:
 @implements(proc=Cutoff, protocol=LoihiProtocol)
 @requires(CPU)
 @tag("fixed_pt")
-class PyCutoffFixed(_CutoffLogic, PyLoihiProcessModel):
+class PyCutoffFixed(FixedPtPayloads, _CutoffLogic, PyLoihiProcessModel):
     """Integer payloads on int32 ports (24-bit, as Loihi 2 graded spikes); int64 sums."""
 
     a_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, np.int32, precision=24)
@@ -65,21 +66,12 @@ class PyCutoffFixed(_CutoffLogic, PyLoihiProcessModel):
     y: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=64)
     decided_at: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=32)
     steps_run: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=32)
-    out_dtype = np.int32
-
-    def __init__(self, proc_params):
-        super().__init__(proc_params)
-        self._setup(proc_params)
-
-    @staticmethod
-    def to_int(x: np.ndarray) -> np.ndarray:
-        return x.astype(np.int64)
 
 
 @implements(proc=Cutoff, protocol=LoihiProtocol)
 @requires(CPU)
 @tag("floating_pt")
-class PyCutoffFloat(_CutoffLogic, PyLoihiProcessModel):
+class PyCutoffFloat(FloatPtPayloads, _CutoffLogic, PyLoihiProcessModel):
     """Integer-valued payloads on float ports; the rule is the same int64 one."""
 
     a_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
@@ -89,13 +81,3 @@ class PyCutoffFloat(_CutoffLogic, PyLoihiProcessModel):
     y: np.ndarray = LavaPyType(np.ndarray, np.int64)
     decided_at: np.ndarray = LavaPyType(np.ndarray, int)
     steps_run: np.ndarray = LavaPyType(np.ndarray, int)
-    out_dtype = float
-
-    def __init__(self, proc_params):
-        super().__init__(proc_params)
-        self._setup(proc_params)
-
-    @staticmethod
-    def to_int(x: np.ndarray) -> np.ndarray:
-        # Payloads are integers; rint guards against float round-off from upstream float models.
-        return np.rint(x).astype(np.int64)

@@ -15,6 +15,7 @@ from lava.magma.core.model.py.type import LavaPyType
 from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
+from razor_lava.procs.payload import FixedPtPayloads, FloatPtPayloads
 from razor_lava.procs.gate.process import FrameGate
 from razor_lava.pruning.decide import decide
 from razor_lava.pruning.params import PrunerParams
@@ -102,7 +103,7 @@ class _GateLogic:
 @implements(proc=FrameGate, protocol=LoihiProtocol)
 @requires(CPU)
 @tag("fixed_pt")
-class PyFrameGateFixed(_GateLogic, PyLoihiProcessModel):
+class PyFrameGateFixed(FixedPtPayloads, _GateLogic, PyLoihiProcessModel):
     """Integer payloads on int32 ports (24-bit, as Loihi 2 graded spikes)."""
 
     inp: PyInPort = LavaPyType(PyInPort.VEC_DENSE, np.int32, precision=24)
@@ -113,21 +114,12 @@ class PyFrameGateFixed(_GateLogic, PyLoihiProcessModel):
     frames_pruned: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=32)
     events_in: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=32)
     events_out: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=32)
-    out_dtype = np.int32
-
-    def __init__(self, proc_params):
-        super().__init__(proc_params)
-        self._setup(proc_params)
-
-    @staticmethod
-    def to_int(x: np.ndarray) -> np.ndarray:
-        return x.astype(np.int64)
 
 
 @implements(proc=FrameGate, protocol=LoihiProtocol)
 @requires(CPU)
 @tag("floating_pt")
-class PyFrameGateFloat(_GateLogic, PyLoihiProcessModel):
+class PyFrameGateFloat(FloatPtPayloads, _GateLogic, PyLoihiProcessModel):
     """Integer-valued payloads on float ports; the decision is the same integer one."""
 
     inp: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
@@ -138,13 +130,3 @@ class PyFrameGateFloat(_GateLogic, PyLoihiProcessModel):
     frames_pruned: np.ndarray = LavaPyType(np.ndarray, int)
     events_in: np.ndarray = LavaPyType(np.ndarray, int)
     events_out: np.ndarray = LavaPyType(np.ndarray, int)
-    out_dtype = float
-
-    def __init__(self, proc_params):
-        super().__init__(proc_params)
-        self._setup(proc_params)
-
-    @staticmethod
-    def to_int(x: np.ndarray) -> np.ndarray:
-        # Payloads are integers; rint guards against float round-off from upstream float models.
-        return np.rint(x).astype(np.int64)
