@@ -50,8 +50,6 @@ from bench_report import LAVA_VARIANTS, format_report, ratios, write_outputs  # 
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS = ("synthetic", "nmnist")
-CONFIGS = {"synthetic": ROOT / "train" / "configs" / "synthetic_small.yaml",
-           "nmnist": ROOT / "train" / "configs" / "nmnist.yaml"}
 DEFAULT_NMNIST_ROOT = ROOT.parent / "shared" / "data" / "nmnist-small"
 DEFAULT_SAMPLES = {"synthetic": 200, "nmnist": 100}
 POSITIONS = ("E1", "E3")
@@ -182,6 +180,13 @@ def skip_reason(args, dataset: str) -> str | None:
     return None
 
 
+def config_for(dataset: str) -> Path:
+    """The data set's training config: the same one ``make demo`` uses."""
+    from razor_lava.demo import config_for as demo_config
+
+    return demo_config(dataset)
+
+
 def shown_path(path) -> str:
     """``path`` relative to the repository when it lies inside (reports are committed: no machine paths)."""
     p = Path(path).resolve()
@@ -256,7 +261,7 @@ def machine_info() -> dict:
 
 def train_options(args, dataset: str, position: str) -> dict:
     """The JSON-able options a bench-trained network depends on (compared with the run's marker)."""
-    return {"config": str(CONFIGS[dataset].relative_to(ROOT)), "position": position, "seed": args.seed,
+    return {"config": str(config_for(dataset).relative_to(ROOT)), "position": position, "seed": args.seed,
             "epochs": args.epochs, "train_samples": args.train_samples, "test_samples": args.train_test_samples,
             "cutoff_epsilon": args.cutoff_epsilon,
             "data_root": str(nmnist_root(args).resolve()) if dataset == "nmnist" else None}
@@ -274,7 +279,7 @@ def train_network(args, dataset: str, position: str) -> Path:
         log(f"{dataset} {position}: reusing {out} (finished by an earlier bench run)")
         return out / "network.h5"
     log(f"{dataset} {position}: training into {out}")
-    cfg = with_train_overrides(load_config(CONFIGS[dataset]), {"cutoff_epsilon": args.cutoff_epsilon})
+    cfg = with_train_overrides(load_config(config_for(dataset)), {"cutoff_epsilon": args.cutoff_epsilon})
     t0 = time.perf_counter()
     train(cfg, RunOptions(out=out, data_root=data_root_for(args, dataset), epochs=args.epochs, seed=args.seed,
                           pruner={"positions": position}, train_samples=args.train_samples,
@@ -474,7 +479,7 @@ def bench_dataset(args, dataset: str, nets: Nets) -> dict:
     frames3, labels, _ = load_samples(nf3, dataset, "test", n, root)
     same_spec = nf1.frame_spec == nf3.frame_spec and nf1.input_shape == nf3.input_shape
     frames1 = frames3 if same_spec else load_samples(nf1, dataset, "test", n, root)[0]
-    res = {"status": "ok", "config": str(CONFIGS[dataset].relative_to(ROOT)),
+    res = {"status": "ok", "config": str(config_for(dataset).relative_to(ROOT)),
            "networks": {"E1": shown_path(nets.e1), "E3": shown_path(nets.e3)}, "samples": int(len(labels)),
            "n_frames": int(frames3.shape[-1]), "gates": sorted(int(g) for g in nf3.pruners),
            "gate_variants": sorted({p.variant for p in nf3.pruners.values()}),
