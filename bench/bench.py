@@ -363,10 +363,9 @@ def run_plain_netx(path, frames, n_frames: int, tag: str = "fixed_pt", timeout_s
 
 def lava_variants(nf_e3, n_frames: int, cutoff: bool = True) -> dict:
     """``{name: run(frames) -> {seconds, steps, output, ...}}`` for the Lava timings (a)-(d)."""
-    from razor_lava.deployment.evaluate import without_gates
     from razor_lava.deployment.runner import run_sample
 
-    bare = without_gates(nf_e3)
+    bare = nf_e3.without_gates()
 
     def razor(nf, **kw):
         def run(x):
@@ -465,7 +464,7 @@ def bench_dataset(args, dataset: str, nets: Nets) -> dict:
     import torch
 
     from razor_lava.deployment.samples import load_samples
-    from razor_lava.export import load_network_file
+    from razor_lava.netfile import load_network_file
 
     # netx Conv layers run torch inside forked Lava workers: one thread avoids a known fork deadlock.
     torch.set_num_threads(1)
@@ -516,7 +515,7 @@ def run(args, argv=None) -> dict:
     results = {"command": command_line(argv), "machine": machine_info(),
                "settings": settings(args), "datasets": {}}
     given = given_networks(args)  # checked before any work
-    from razor_lava.export import load_network_file
+    from razor_lava.netfile import load_network_file
 
     for (ds, _), path in given.items():  # a readable network file of the right data set, before any training
         check_dataset(load_network_file(path), ds, path)

@@ -62,20 +62,20 @@ def main(argv=None) -> int:
 def run(args) -> dict:
     import torch
 
-    from razor_lava.deployment.evaluate import deploy_samples, without_gates
+    from razor_lava.deployment.evaluate import deploy_samples
     from razor_lava.deployment.samples import load_samples
-    from razor_lava.export import load_network_file
+    from razor_lava.netfile import load_network_file
 
     # netx Conv layers run torch inside forked Lava workers: one thread avoids a known fork deadlock.
     torch.set_num_threads(1)
-    nf = load_network_file(args.network)
+    nf = load_network_file(args.network, num_layers=args.num_layers)
     if args.cutoff and nf.cutoff is None:
         from razor_lava.errors import ConfigError
 
         raise ConfigError("cutoff", f"{args.network} has no cutoff table: "
                           "train with --cutoff-epsilon or run train/export.py after calibration")
     if args.no_gates:
-        nf = without_gates(nf)
+        nf = nf.without_gates()
     frames, labels, name = load_samples(nf, args.dataset, args.split, args.samples, args.data_root)
     report = deploy_samples(nf, frames, labels, tag=args.tag, progress=not args.no_progress, backend=args.backend,
                             cutoff=args.cutoff)

@@ -61,12 +61,12 @@ def run(args):
     import torch
 
     from razor_lava.deployment.samples import load_samples
-    from razor_lava.export import load_network_file
+    from razor_lava.netfile import load_network_file
     from razor_lava.profile.report import profile_network, write_report
 
     # netx Conv layers run torch inside forked Lava workers: one thread avoids a known fork deadlock.
     torch.set_num_threads(1)
-    nf = load_network_file(args.network)
+    nf = load_network_file(args.network, num_layers=args.num_layers)
     frames, labels, name = load_samples(nf, args.dataset, args.split, args.samples, args.data_root)
     report = profile_network(nf, frames, labels, lava_samples=args.lava_samples, batch=args.batch,
                              progress=not args.no_progress, example_sample=args.example,

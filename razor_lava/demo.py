@@ -71,7 +71,7 @@ def stage_deploy(out: Path, network: str, args) -> dict:
 
     from .deployment.evaluate import deploy_samples
     from .deployment.samples import load_samples
-    from .export import load_network_file
+    from .netfile import load_network_file
 
     torch.set_num_threads(1)  # netx conv workers use torch after fork
     nf = load_network_file(network)
@@ -91,7 +91,7 @@ def stage_profile(out: Path, network: str, args) -> dict:
     """Synops per layer and frame with and without the gates and with the cutoff (SLAYER counter on the
     test samples, Lava counters on the first ``--lava-check`` of them), and the plots."""
     from .deployment.samples import load_samples
-    from .export import load_network_file
+    from .netfile import load_network_file
     from .profile.plots import plot_report
     from .profile.report import profile_network, write_report
 

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from razor_lava.data.framing import FrameSpec
-from razor_lava.export import export_network
+from razor_lava.netfile import export_network
 from razor_lava.model.config import parse_config
 from razor_lava.model.network import RazorNet
 

@@ -42,7 +42,7 @@ def hand_made() -> dict:
     cut = dict(e3, accuracy=0.905, synops_per_sample=1.0e6, timesteps=20.0, mean_exit_step=19.0, epsilon=0.01,
                combined_reduction_same_weights=1.7)
     ds = {"status": "ok", "config": "train/configs/synthetic_small.yaml", "networks": {"E1": "a", "E3": "b"},
-          "samples": 20, "n_frames": 30, "gates": [1, 4], "gate_variants": ["window"], "cutoff_epsilon": 0.01,
+          "samples": 20, "n_frames": 30, "gates": [2, 5], "gate_variants": ["window"], "cutoff_epsilon": 0.01,
           "rows": {"E1": _row(0.845, 2.0e6, 30.0), "E3": e3, "E3 + cutoff": cut},
           "lava_samples": 4,
           "lava": {"with_gates": _timing(3.0, 90), "without_gates": _timing(1.0, 30),
@@ -228,13 +228,13 @@ def test_plain_netx_timing_runs_every_sample(tmp_path):
     import numpy as np
     import torch
 
-    from razor_lava.export import load_network_file
+    from razor_lava.netfile import load_network_file
     from razor_lava.lava_run import leftover_workers
 
     from netfiles import CONV, T, export_random, random_frames
 
     torch.set_num_threads(1)
-    net, path = export_random(tmp_path / "net.h5", CONV, {"positions": [1], "ratio": 0.25})
+    net, path = export_random(tmp_path / "net.h5", CONV, {"positions": [2], "ratio": 0.25})
     nf = load_network_file(path)
     frames = random_frames(net.cfg.input, 2)
     r = bench.run_plain_netx(path, frames[0], T)

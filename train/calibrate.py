@@ -28,7 +28,7 @@ def main(argv=None) -> int:
     import torch
 
     from razor_lava.errors import ConfigError, RazorLavaError
-    from razor_lava.export import export_network
+    from razor_lava.netfile import export_network
     from razor_lava.training.cutoff import calibrate_run
     from razor_lava.training.run import CHECKPOINT, RunOptions, _atomic_torch_save, load_data, load_trained
 

@@ -21,7 +21,7 @@ def main(argv=None) -> int:
 
     from razor_lava.data.registry import frame_spec_for, open_split
     from razor_lava.errors import RazorLavaError
-    from razor_lava.export import export_network
+    from razor_lava.netfile import export_network
     from razor_lava.training.run import load_cutoff, load_trained
 
     try:

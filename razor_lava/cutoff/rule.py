@@ -1,7 +1,7 @@
 """The Top-K cutoff exit rule on integer outputs.
 
 All functions take the network output as Lava integer payloads
-(``deployment.runner.as_payloads``): ``out`` is ``N x K x T`` int64 with
+(``razor_lava.fixed_point.as_payloads``): ``out`` is ``N x K x T`` int64 with
 ``N`` samples, ``K`` classes, ``T`` timesteps; a binary spike is 1, a graded
 (LIAF) spike is its integer payload (``GRADED_SCALE`` per SLAYER unit).
 Everything is integer arithmetic except the comparison with ``beta``, which is

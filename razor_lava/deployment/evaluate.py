@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 import numpy as np
 import torch
 
-from ..export import NetworkFile
-from ..model.from_hdf5 import reference_network
-from .runner import as_payloads, run_sample
-
-
-def without_gates(nf: NetworkFile) -> NetworkFile:
-    """The same network with no pruners (for the with/without-gates comparison)."""
-    return replace(nf, pruners={}, pruner_in_shapes={})
+from ..fixed_point import as_payloads
+from ..model.reference import reference_network
+from ..netfile import NetworkFile
+from .runner import run_sample
 
 
 @torch.no_grad()
@@ -26,7 +21,7 @@ def slayer_reference(nf: NetworkFile, frames: np.ndarray, batch: int = 32) -> di
     t0 = time.perf_counter()
     for s in range(0, len(frames), batch):
         y = net(torch.as_tensor(frames[s: s + batch], dtype=torch.float32))
-        outs.append(as_payloads(y.numpy(), nf.layers[-1].graded))
+        outs.append(as_payloads(y.numpy(), nf.output_graded))
         for i in nf.pruners:
             keeps[i].append(net.pruners[str(i)].last_keep.numpy())
     return {"output": np.concatenate(outs), "keep": {i: np.concatenate(k) for i, k in keeps.items()},
@@ -86,6 +81,7 @@ def deploy_samples(nf: NetworkFile, frames: np.ndarray, labels: np.ndarray, tag:
     extra = _cutoff_report(per_sample, labels, n_frames) if cutoff else {}
     return extra | {
         "backend": backend,
+        "input": nf.input_note(),
         "tag": tag,
         "samples": len(frames),
         "accuracy": float((pred == labels).mean()) if len(frames) else 0.0,

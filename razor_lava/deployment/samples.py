@@ -7,7 +7,7 @@ import numpy as np
 from ..data.framing import frame_many
 from ..data.registry import frame_spec_for, open_split
 from ..errors import ConfigError
-from ..export import NetworkFile
+from ..netfile import NetworkFile
 
 
 def load_samples(nf: NetworkFile, dataset: str | None = None, split: str = "test", n: int = 50,
@@ -34,6 +34,9 @@ def load_samples(nf: NetworkFile, dataset: str | None = None, split: str = "test
 def add_sample_args(ap, default_samples: int) -> None:
     """The arguments every script that runs a network file on data shares: the file, and which samples."""
     ap.add_argument("network", help="network .h5 file (razor_lava export or plain lava-dl netx)")
+    ap.add_argument("--num-layers", type=int,
+                    help="run only layer/0 .. layer/N-1 of the file (as netx's num_layers), e.g. to stop before a "
+                         "layer type razor_lava cannot run")
     ap.add_argument("--dataset", help="data set name (default: the one the network was trained on)")
     ap.add_argument("--data-root", help="data set directory (not needed for the embedded synthetic data)")
     ap.add_argument("--split", default="test", choices=["train", "test"])

@@ -90,14 +90,16 @@ class NetConfig:
     def n_classes(self) -> int:
         return int(self.layers[-1]["out"])
 
+    # Layer indices: layer k is the k-th entry (1-based) of ``layers`` and the file's
+    # ``layer/k`` (``layer/0`` is the input); see razor_lava/netfile/spec.py.
     def weighted_indices(self) -> list[int]:
-        return [i for i, l in enumerate(self.layers) if l["type"] in WEIGHTED]
+        return [k for k, l in enumerate(self.layers, start=1) if l["type"] in WEIGHTED]
 
     def block_indices(self) -> list[int]:
-        return [i for i, l in enumerate(self.layers) if l["type"] in BLOCKS]
+        return [k for k, l in enumerate(self.layers, start=1) if l["type"] in BLOCKS]
 
     def pruner_layers(self) -> list[int]:
-        """Indices (into ``layers``) of the blocks that get a pruner at their input.
+        """Layer indices of the blocks that get a pruner at their input.
 
         E1: none. E2: the encoder (first weighted block). E3: every backbone
         block, i.e. the weighted blocks after the encoder except the output

@@ -21,12 +21,9 @@ from ._slayer import slayer
 
 from ..atomic import atomic_path
 from ..errors import ConfigError
+from ..fixed_point import GRADED_SCALE
 from ..pruning.module import EventPruner
 from .config import NetConfig
-
-# Integer payload of a graded spike of SLAYER value 1.0: SLAYER's graded output
-# is the pre-reset voltage in state units (threshold mantissa << 6) / 4096.
-GRADED_SCALE = 1 << 12
 
 
 def _conv_out(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
@@ -48,6 +45,11 @@ class RazorNet(nn.Module):
     Input ``N x C x H x W x T`` (or ``N x C x T``); output ``N x classes x T``
     spikes (binary, or graded payloads for a LIAF output layer). Each block
     delays its output by one step (``delay_shift``), as on Loihi.
+
+    Layers are numbered by the layer index of the exported file
+    (``razor_lava.netfile.spec``): ``layer/0`` is the input, layer ``k`` is
+    ``block(k) = blocks[k - 1]`` (the ``k``-th entry of the config's ``layers:``).
+    ``pruners`` and ``layer_inputs`` are keyed by it.
     """
 
     def __init__(self, cfg: NetConfig, pruner_overrides: dict | None = None):
@@ -65,18 +67,16 @@ class RazorNet(nn.Module):
         self.pruner_cfg = pruner_cfg
         self.blocks = nn.ModuleList()
         self.pruners = nn.ModuleDict()
-        self.input_shapes: list[tuple[int, ...]] = []  # input shape of every layer, (C, H, W) or (C,)
-        self.graded_input: list[bool] = []
+        self.layer_inputs: dict[int, tuple[int, ...]] = {}  # layer index -> its input shape, (C, H, W) or (C,)
         positions = set(cfg.pruner_layers() if "positions" not in (pruner_overrides or {})
                         else _positions_override(cfg, pruner_overrides["positions"]))
         shape = tuple(cfg.input)
         graded = False
         for i, layer in enumerate(cfg.layers):
-            key = f"layers[{i}]"
-            self.input_shapes.append(shape)
-            self.graded_input.append(graded)
-            if i in positions:
-                self.pruners[str(i)] = self._make_pruner(shape, graded, pruner_cfg)
+            key, k = f"layers[{i}]", i + 1
+            self.layer_inputs[k] = shape
+            if k in positions:
+                self.pruners[str(k)] = self._make_pruner(shape, graded, pruner_cfg)
             t = layer["type"]
             if t == "flatten":
                 self.blocks.append(slayer.block.cuba.Flatten())
@@ -127,20 +127,24 @@ class RazorNet(nn.Module):
             train_mode=p["train_mode"], variant=p["variant"], input_scale=GRADED_SCALE if graded else 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for i, block in enumerate(self.blocks):
-            pruner = self.pruners[str(i)] if str(i) in self.pruners else None
-            if pruner is not None:
-                x = pruner(x)
+        for k, block in enumerate(self.blocks, start=1):
+            if str(k) in self.pruners:
+                x = self.pruners[str(k)](x)
             x = block(x)
         return x
 
+    def block(self, k: int) -> nn.Module:
+        """The SLAYER block of layer ``k`` (layer 0 is the input)."""
+        return self.blocks[k - 1]
+
     def pruner_items(self) -> list[tuple[int, EventPruner]]:
+        """``(layer index, pruner)`` in layer order."""
         return sorted(((int(k), v) for k, v in self.pruners.items()), key=lambda kv: kv[0])
 
     def export_hdf5(self, path: str | os.PathLike) -> Path:
         """Write the layers as a plain netx HDF5 file, atomically (see ``write_layers``).
 
-        ``razor_lava.export.export_network`` writes the same layers plus the
+        ``razor_lava.netfile.export_network`` writes the same layers plus the
         pruners, frame spec and cutoff: use that for deployment.
         """
         path = Path(path)
@@ -151,8 +155,7 @@ class RazorNet(nn.Module):
     def write_layers(self, f: h5py.File) -> None:
         """lava-dl's block export into ``f['layer']``.
 
-        ``layer/0`` is an input layer holding the input shape; ``layer/i+1`` is
-        config layer ``i``.
+        ``layer/0`` is an input layer holding the input shape; ``layer/k`` is ``block(k)``.
         """
         self._infer_shapes()
         layer = f.create_group("layer")
@@ -160,8 +163,8 @@ class RazorNet(nn.Module):
         inp.create_dataset("type", (1,), "S10", [b"input"])
         # SLAYER order (C, H, W), as lava-dl's Input block writes it; netx reverses it to (x, y, f).
         inp.create_dataset("shape", data=np.array(self.cfg.input))
-        for i, block in enumerate(self.blocks):
-            block.export_hdf5(layer.create_group(str(i + 1)))
+        for k, block in enumerate(self.blocks, start=1):
+            block.export_hdf5(layer.create_group(str(k)))
 
     @torch.no_grad()
     def _infer_shapes(self) -> None:

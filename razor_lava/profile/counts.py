@@ -1,6 +1,6 @@
 """Synaptic operation counts (DESIGN 2.5) and exact fan-out maps.
 
-For every weighted layer ``L`` (conv or dense, keyed by its hdf5 layer index)
+For every weighted layer ``L`` (conv or dense, keyed by its layer index)
 and every sample ``n`` and SLAYER time index ``t``:
 
 - ``events[L][n, t]``: non-zero entries of the input that reaches ``L``'s
@@ -19,20 +19,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import h5py
 import numpy as np
 
-from ..export import NetworkFile
+from ..netfile import NetworkFile
 
 KINDS = ("events", "synops")
 
 
 @dataclass
 class SynopCounts:
-    """Counts of one set of samples. Arrays are ``N x T`` int64; dicts keyed by hdf5 layer index.
+    """Counts of one set of samples. Arrays are ``N x T`` int64; dicts keyed by layer index (``netfile.spec``).
 
-    ``keep`` maps a gate's config index (hdf5 index - 1) to its ``N x T``
-    bool decisions (True = kept); it is empty without gates.
+    ``keep`` maps a gate's layer index to its ``N x T`` bool decisions (True =
+    kept); it is empty without gates.
     """
 
     layers: list[int]
@@ -43,7 +42,7 @@ class SynopCounts:
     dense_macs: dict[int, int]
     keep: dict[int, np.ndarray] = field(default_factory=dict)
     n_frames: int = 0
-    # With a Top-K cutoff: hdf5 index -> (N,) int64, the frames each layer really ran
+    # With a Top-K cutoff: layer index -> (N,) int64, the frames each layer really ran
     # (its neurons were updated); None = all n_frames. See profile/cutoff_spent.py.
     frames_run: dict[int, np.ndarray] | None = None
 
@@ -61,7 +60,7 @@ class SynopCounts:
         return int(sum(int(a.sum()) for a in self._get(kind).values()))
 
     def per_layer(self, kind: str = "synops") -> dict[int, int]:
-        """hdf5 layer index -> sum over samples and frames."""
+        """layer index -> sum over samples and frames."""
         return {i: int(self._get(kind)[i].sum()) for i in self.layers}
 
     def per_frame(self, kind: str = "synops") -> np.ndarray:
@@ -72,7 +71,7 @@ class SynopCounts:
         return out
 
     def neuron_updates(self) -> dict[int, int]:
-        """hdf5 layer index -> neuron updates over all samples (every neuron, every step it ran)."""
+        """layer index -> neuron updates over all samples (every neuron, every step it ran)."""
         if self.frames_run is not None:
             return {i: self.neurons[i] * int(np.asarray(self.frames_run[i]).sum()) for i in self.layers}
         return {i: self.neurons[i] * self.n_samples * self.n_frames for i in self.layers}
@@ -145,33 +144,27 @@ def conv_fanout(in_shape, out_channels: int, kernel, stride=1, padding=0, dilati
     return np.broadcast_to(per_channel, (c, h, w)).astype(np.int64)
 
 
-def _h5_value(g: h5py.Group, key: str, default):
-    if key not in g:
-        return default
-    v = np.ravel(g[key][()]).astype(int)
-    return int(v[0]) if v.size == 1 else tuple(int(a) for a in v[:2])
-
-
-def fanout_map(layer, in_shape) -> np.ndarray:
+def fanout_map(layer, in_shape=None) -> np.ndarray:
     """Fan-out per input element of one weighted layer, in SLAYER order.
 
-    ``layer``: an h5py group of a netx conv/dense layer (``layer/k``), or a
-    lava-dl SLAYER block (``slayer.block.cuba.Conv``/``Dense``) or its synapse.
-    ``in_shape``: SLAYER shape of the layer's input, ``(C, H, W)`` or ``(N,)``.
-    Returns ``C x H x W`` for a conv, ``(N,)`` for a dense layer (N = all
-    inputs, every one reaching all ``out`` neurons).
+    ``layer``: a layer of the network-file model (``razor_lava.netfile.LayerSpec``;
+    ``in_shape`` defaults to its own), or a lava-dl SLAYER block
+    (``slayer.block.cuba.Conv``/``Dense``) or its synapse, with ``in_shape``
+    the SLAYER shape of its input, ``(C, H, W)`` or ``(N,)``. Returns ``C x H x W``
+    for a conv, ``(N,)`` for a dense layer (N = all inputs, each reaching all
+    ``out`` neurons).
     """
+    from ..netfile import LayerSpec
+
+    if isinstance(layer, LayerSpec):
+        in_shape = tuple(int(v) for v in (layer.in_shape if in_shape is None else in_shape))
+        if layer.type == "dense":
+            return np.full(int(np.prod(in_shape)), layer.n_neurons, dtype=np.int64)
+        if layer.type != "conv":
+            raise ValueError(f"layer/{layer.index}: layer type '{layer.type}' has no synapses; expected conv or dense")
+        return conv_fanout(in_shape, layer.shape[0], layer.kernel, layer.stride, layer.padding, layer.dilation,
+                           layer.groups)
     in_shape = tuple(int(v) for v in in_shape)
-    if isinstance(layer, h5py.Group):
-        kind = np.ravel(layer["type"][()])[0]
-        kind = kind.decode() if isinstance(kind, bytes) else str(kind)
-        if kind == "dense":
-            return np.full(int(np.prod(in_shape)), int(np.shape(layer["weight"])[0]), dtype=np.int64)
-        if kind != "conv":
-            raise ValueError(f"{layer.name}: layer type '{kind}' has no synapses; expected conv or dense")
-        return conv_fanout(in_shape, int(np.shape(layer["weight"])[0]), _h5_value(layer, "kernelSize", 1),
-                           _h5_value(layer, "stride", 1), _h5_value(layer, "padding", 0),
-                           _h5_value(layer, "dilation", 1), _h5_value(layer, "groups", 1))
     from ..model._slayer import slayer
 
     syn = getattr(layer, "synapse", layer)
@@ -182,39 +175,28 @@ def fanout_map(layer, in_shape) -> np.ndarray:
             raise ValueError(f"a conv layer needs a (C, H, W) input shape, got {in_shape}")
         return conv_fanout(in_shape, syn.out_channels, syn.kernel_size[:2], syn.stride[:2], syn.padding[:2],
                            syn.dilation[:2], syn.groups)
-    raise TypeError(f"fanout_map: expected an h5py layer group or a SLAYER Conv/Dense block, got {type(layer).__name__}")
+    raise TypeError(f"fanout_map: expected a LayerSpec or a SLAYER Conv/Dense block, got {type(layer).__name__}")
 
 
 def weighted_layers(nf: NetworkFile) -> list[int]:
-    """hdf5 indices of the file's conv and dense layers."""
-    return [info.index for info in nf.layers if info.type in ("conv", "dense")]
-
-
-def layer_input_shape(nf: NetworkFile, idx: int) -> tuple[int, ...]:
-    """SLAYER shape of what hdf5 layer ``idx`` receives: ``(C, H, W)``, or ``(N,)`` for a dense layer."""
-    prev = nf.input_shape
-    for info in reversed(nf.layers[1:idx]):
-        if info.type != "flatten":
-            prev = info.shape
-            break
-    return (int(np.prod(prev)),) if nf.layers[idx].type == "dense" else tuple(prev)
+    """Layer indices of the file's conv and dense layers."""
+    return nf.weighted_indices()
 
 
 def fanout_maps(nf: NetworkFile) -> dict[int, np.ndarray]:
-    """hdf5 index -> ``fanout_map`` of every weighted layer of ``nf`` (SLAYER order)."""
-    with h5py.File(nf.path, "r") as f:
-        return {i: fanout_map(f["layer"][str(i)], layer_input_shape(nf, i)) for i in weighted_layers(nf)}
+    """Layer index -> ``fanout_map`` of every weighted layer of ``nf`` (SLAYER order)."""
+    return {s.index: fanout_map(s) for s in nf.weighted()}
 
 
 def layer_names(nf: NetworkFile) -> dict[int, str]:
-    """hdf5 index -> e.g. ``conv1``; a razor_lava pool (a depthwise conv in the file) is ``pool3``."""
+    """Layer index -> e.g. ``conv1``; a razor_lava pool (a depthwise conv in the file) is ``pool3``."""
     cfg_layers = (nf.config or {}).get("layers") or []
     names = {}
-    for i in weighted_layers(nf):
-        kind = nf.layers[i].type
-        if i - 1 < len(cfg_layers) and cfg_layers[i - 1].get("type") == "pool":
-            kind = "pool"
-        names[i] = f"{kind}{i}"
+    for s in nf.weighted():
+        # Layer k is the k-th config entry (1-based) in razor_lava files.
+        is_pool = nf.format_version is not None and s.index <= len(cfg_layers) and \
+            cfg_layers[s.index - 1].get("type") == "pool"
+        names[s.index] = f"pool{s.index}" if is_pool else s.name
     return names
 
 
@@ -227,6 +209,6 @@ def build_counts(nf: NetworkFile, events: dict, synops: dict, keep: dict, n_fram
     as_int = lambda a: np.asarray(a, dtype=np.int64)  # noqa: E731
     return SynopCounts(layers=layers, names=[names[i] for i in layers],
                        events={i: as_int(events[i]) for i in layers}, synops={i: as_int(synops[i]) for i in layers},
-                       neurons={i: int(np.prod(nf.layers[i].shape)) for i in layers},
+                       neurons={i: nf.layer(i).n_neurons for i in layers},
                        dense_macs={i: int(fanouts[i].sum()) for i in layers},
                        keep={i: np.asarray(k, dtype=bool) for i, k in keep.items()}, n_frames=int(n_frames))

@@ -18,19 +18,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..export import NetworkFile
+from ..netfile import NetworkFile
 from .counts import SynopCounts
 
 
 def window_lag(nf: NetworkFile) -> dict[int, int]:
-    """hdf5 index of each weighted layer -> number of window gates *after* it (its lag behind the output, in T)."""
-    window_at = [i + 1 for i, p in nf.pruners.items() if p.variant == "window"]  # a gate sits at its layer's input
-    layers = [info.index for info in nf.layers[1:] if info.type in ("conv", "dense")]
-    return {i: sum(1 for g in window_at if g > i) for i in layers}
+    """Layer index of each weighted layer -> number of window gates *after* it (its lag behind the output, in T)."""
+    window_at = [k for k, p in nf.pruners.items() if p.variant == "window"]  # a gate sits at its layer's input
+    return {i: sum(1 for g in window_at if g > i) for i in nf.weighted_indices()}
 
 
 def frames_run(nf: NetworkFile, exit_step, n_frames: int) -> dict[int, np.ndarray]:
-    """hdf5 layer index -> ``N`` int64: how many frames the layer ran before the run stopped at ``exit_step`` (N)."""
+    """Layer index -> ``N`` int64: how many frames the layer ran before the run stopped at ``exit_step`` (N)."""
     exit_step = np.asarray(exit_step, dtype=np.int64).reshape(-1)
     if exit_step.size and (exit_step.min() < 0 or exit_step.max() >= n_frames):
         raise ValueError(f"exit_step must lie in 0..{n_frames - 1}, got {exit_step.min()}..{exit_step.max()}")

@@ -1,18 +1,43 @@
 """Count synaptic operations of a network file inside the Lava run (the reference path).
 
-Each sample runs on freshly built processes with ``run_sample(profile=True)``:
-every conv/dense layer sits behind a ``SynopCounter`` that counts, per frame,
-what reaches its synapses; only the ``2 x T`` counts per layer are read back.
+``SynopTap`` is a measurement handed to the assembler from outside
+(``deployment.assemble.Tap``): a ``SynopCounter`` in front of every conv/dense
+layer (after its gate) counts, per frame, what reaches the layer's synapses;
+only the ``2 x T`` counts per layer are read back. Each sample runs on freshly
+built processes (``run_sample``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..deployment.evaluate import without_gates
+from ..deployment.assemble import Tap, lava_shape
 from ..deployment.runner import run_sample
-from ..export import NetworkFile
-from .counts import SynopCounts, build_counts, fanout_maps, weighted_layers
+from ..netfile import NetworkFile
+from .counts import SynopCounts, build_counts, fanout_map, fanout_maps, weighted_layers
+
+
+class SynopTap(Tap):
+    """Events and synops per frame at the input of every weighted layer; ``read`` gives
+    ``{"events": {k: (T,)}, "synops": {k: (T,)}}`` int64 per layer index ``k``."""
+
+    name = "synops"
+
+    def layers(self, nf: NetworkFile) -> list[int]:
+        return weighted_layers(nf)
+
+    def build(self, nf: NetworkFile, k: int, n_frames: int, t_start: int):
+        from razor_lava.procs.counter.process import SynopCounter
+
+        spec = nf.layer(k)
+        fan = fanout_map(spec)  # SLAYER order; (N,) for a dense layer, flattened in C, H, W order
+        fan = fan.transpose(2, 1, 0) if fan.ndim == 3 else fan  # to Lava's (W, H, C)
+        return SynopCounter(in_shape=lava_shape(spec.in_shape), fanout=fan, n_frames=n_frames, t_start=t_start)
+
+    def read(self, procs: dict) -> dict:
+        # rint: the floating_pt model holds the counts as floats
+        return {kind: {k: np.rint(getattr(p, kind).get()).astype(np.int64) for k, p in procs.items()}
+                for kind in ("events", "synops")}
 
 
 def count_lava(nf: NetworkFile, frames: np.ndarray, gates: bool = True, progress: bool = False,
@@ -31,7 +56,7 @@ def count_lava(nf: NetworkFile, frames: np.ndarray, gates: bool = True, progress
         raise ValueError(f"frames have shape {frames.shape}: expected N x {' x '.join(map(str, nf.input_shape))} x T "
                          f"for {nf.path}")
     n_frames = int(frames.shape[-1])
-    run_nf = nf if gates else without_gates(nf)
+    run_nf = nf if gates else nf.without_gates()
     layers = weighted_layers(nf)
     events = {i: [] for i in layers}
     synops = {i: [] for i in layers}
@@ -39,11 +64,12 @@ def count_lava(nf: NetworkFile, frames: np.ndarray, gates: bool = True, progress
     outputs = []
     from ..progress import progress as bar
 
+    tap = SynopTap()
     for n in bar(range(len(frames)), progress, desc="lava synops", unit="sample"):
-        res = run_sample(run_nf, frames[n], n_frames, tag=tag, timeout_s=timeout_s, profile=True, cutoff=cutoff)
+        res = run_sample(run_nf, frames[n], n_frames, tag=tag, timeout_s=timeout_s, taps=[tap], cutoff=cutoff)
         for i in layers:
-            events[i].append(res.events[i])
-            synops[i].append(res.synops[i])
+            events[i].append(res.taps[tap.name]["events"][i])
+            synops[i].append(res.taps[tap.name]["synops"][i])
         for i in keeps:
             keeps[i].append(res.keep[i])
         outputs.append(res.output)
@@ -51,5 +77,4 @@ def count_lava(nf: NetworkFile, frames: np.ndarray, gates: bool = True, progress
     counts = build_counts(nf, {i: stack(v, np.int64) for i, v in events.items()},
                           {i: stack(v, np.int64) for i, v in synops.items()},
                           {i: stack(v, bool) for i, v in keeps.items()}, n_frames, fanout_maps(nf))
-    n_out = int(np.prod(nf.layers[-1].shape))
-    return counts, np.stack(outputs) if outputs else np.zeros((0, n_out, n_frames), dtype=np.int64)
+    return counts, np.stack(outputs) if outputs else np.zeros((0, nf.n_outputs, n_frames), dtype=np.int64)

@@ -39,7 +39,7 @@ def _count_axis(axis) -> None:
 
 
 def _gate_label(report: dict, g: str) -> str:
-    names = {str(p["layer"] - 1): p["name"] for p in report["per_layer"]}  # gate i sits at hdf5 layer i + 1
+    names = {str(p["layer"]): p["name"] for p in report["per_layer"]}  # a gate is keyed by the layer it feeds
     return f"gate {g}" + (f" (into {names[g]})" if g in names else "")
 
 

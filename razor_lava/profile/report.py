@@ -125,8 +125,8 @@ def counts_equal(a, b, n: int) -> bool:
                int(a.neurons[i]) == int(b.neurons[i]) for i in a.layers)
     for g in a.keep:
         ka, kb = np.asarray(a.keep[g])[:n], np.asarray(b.keep[g])[:n]
-        if b.frames_run is not None:  # the gate of config index g sits in front of hdf5 layer g + 1
-            ran = np.arange(ka.shape[-1])[None, :] < np.asarray(b.frames_run[g + 1])[:n, None]
+        if b.frames_run is not None:  # the gate of layer g sits in front of it
+            ran = np.arange(ka.shape[-1])[None, :] < np.asarray(b.frames_run[g])[:n, None]
             ka, kb = ka[ran], kb[ran]
         same = same and np.array_equal(ka, kb)
     return bool(same)
@@ -182,14 +182,14 @@ def profile_network(nf, frames: np.ndarray, labels, lava_samples: int = 0, batch
     is repeated with the cutoff and ``lava_cutoff_counts_equal`` says whether
     what Lava spent equals the SLAYER-side account.
     """
-    from ..deployment.evaluate import predict_payloads, without_gates
+    from ..deployment.evaluate import predict_payloads
     from .slayer_counter import count_slayer
 
     labels = np.asarray(labels).reshape(-1)
     if len(labels) != len(frames):
         raise ValueError(f"labels: expected {len(frames)} labels (one per sample), got {len(labels)}")
     with_counts, out_with = count_slayer(nf, frames, gates=True, batch=batch)
-    without_counts, out_without = count_slayer(without_gates(nf), frames, gates=False, batch=batch)
+    without_counts, out_without = count_slayer(nf.without_gates(), frames, gates=False, batch=batch)
 
     def accuracy(out):
         return float((predict_payloads(out) == labels).mean()) if len(labels) else 0.0

@@ -15,17 +15,16 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..deployment.evaluate import without_gates
-from ..deployment.runner import as_payloads
-from ..export import NetworkFile
-from ..model.from_hdf5 import reference_network
+from ..fixed_point import as_payloads
+from ..model.reference import reference_network
+from ..netfile import NetworkFile
 from .counts import SynopCounts, build_counts, fanout_maps
 
 
 class attach_counters:  # noqa: N801 (used like a function: ``with attach_counters(...) as c``)
     """Context manager: count events and synops at the input of ``blocks`` while inside it.
 
-    ``blocks``: key (e.g. hdf5 layer index) -> SLAYER block; ``fanouts``: key ->
+    ``blocks``: key (e.g. layer index) -> module whose input is the layer's synaptic input; ``fanouts``: key ->
     fan-out map of the block's input in SLAYER order (``fanout_map``). Every
     forward pass inside the ``with`` adds its ``batch x T`` counts; read them
     with ``events()`` / ``synops()`` (``N x T`` int64 per key, N = all samples
@@ -94,19 +93,18 @@ def count_slayer(nf: NetworkFile, frames: np.ndarray, gates: bool = True, batch:
         raise ValueError(f"frames have shape {frames.shape}: expected N x {' x '.join(map(str, nf.input_shape))} x T "
                          f"for {nf.path}")
     n_frames = int(frames.shape[-1])
-    net = reference_network(nf if gates else without_gates(nf))
+    net = reference_network(nf if gates else nf.without_gates())
     fanouts = fanout_maps(nf)
-    # RazorNet.blocks[i] is hdf5 layer i + 1.
-    counter = attach_counters({i: net.blocks[i - 1] for i in fanouts}, fanouts, n_frames)
+    counter = attach_counters({i: net.layer(i) for i in fanouts}, fanouts, n_frames)
     gate_keys = sorted(int(k) for k in net.pruners)
     outs, keeps = [], {i: [] for i in gate_keys}
     with counter:
         for s in range(0, len(frames), batch):
             y = net(torch.as_tensor(frames[s: s + batch], dtype=torch.float32))
-            outs.append(as_payloads(y.numpy(), nf.layers[-1].graded))
+            outs.append(as_payloads(y.numpy(), nf.output_graded))
             for i in gate_keys:
                 keeps[i].append(net.pruners[str(i)].last_keep.numpy())
-    n_out = int(np.prod(nf.layers[-1].shape))
+    n_out = nf.n_outputs
     outputs = np.concatenate(outs) if outs else np.zeros((0, n_out, n_frames), dtype=np.int64)
     keep = {i: np.concatenate(k) if k else np.zeros((0, n_frames), dtype=bool) for i, k in keeps.items()}
     return build_counts(nf, counter.events(), counter.synops(), keep, n_frames, fanouts), outputs

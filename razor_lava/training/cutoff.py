@@ -12,7 +12,7 @@ from .evaluate import evaluate
 def payload_outputs(net, dataset, batch: int, device) -> tuple[np.ndarray, np.ndarray]:
     """Outputs of ``net`` (eval mode, integer pruning) on ``dataset`` as Lava integer
     payloads ``N x classes x T`` (int64), with the labels ``N``."""
-    from ..deployment.runner import as_payloads  # lazy: the deployment package imports Lava
+    from ..fixed_point import as_payloads
 
     ev = evaluate(net, DataLoader(dataset, batch_size=batch, shuffle=False), device, keep_outputs=True)
     graded = bool(net.cfg.layers[-1]["neuron"]["graded_spike"])

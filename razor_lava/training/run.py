@@ -29,7 +29,7 @@ from ..data.registry import frame_spec_for, open_split
 from ..data.torch_data import FramedDataset
 from ..atomic import atomic_path, write_text_atomic
 from ..errors import ConfigError
-from ..export import export_network
+from ..netfile import export_network
 from ..model._slayer import slayer
 from ..model.config import NetConfig
 from ..model.network import RazorNet

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from razor_lava.export import load_network_file
+from razor_lava.netfile import load_network_file
 from razor_lava.model.config import load_config
 from razor_lava.training.run import RunOptions, train
 
@@ -30,7 +30,7 @@ def test_calibrate_script_stores_the_table(tmp_path):
     assert ckpt["cutoff"]["epsilon"] == 0.2
     nf = load_network_file(run / "network.h5")
     assert nf.cutoff is not None and len(nf.cutoff["beta"]) == 30
-    assert sorted(nf.pruners) == [1, 4]  # the re-export keeps the pruners
+    assert sorted(nf.pruners) == [2, 5]  # the re-export keeps the pruners
 
     bad = subprocess.run([sys.executable, str(ROOT / "train" / "calibrate.py"), str(run), "--epsilon", "1.5"],
                          capture_output=True, text=True, timeout=300)

@@ -12,7 +12,7 @@ from razor_lava.cutoff.rule import accumulate, exit_decisions, gap
 from razor_lava.deployment.evaluate import deploy_samples, slayer_reference
 from razor_lava.deployment.runner import run_sample
 from razor_lava.errors import ConfigError
-from razor_lava.export import export_network, load_network_file
+from razor_lava.netfile import export_network, load_network_file
 from razor_lava.lava_run import leftover_workers
 
 
@@ -21,8 +21,8 @@ from netfiles import DENSE, T, export_random, random_frames
 pytestmark = pytest.mark.lava
 GRADED_OUT = dict(DENSE, layers=DENSE["layers"][:-1] + [{"type": "dense", "out": 5, "neuron": "liaf",
                                                           "weight_scale": 5}])
-CASES = [(DENSE, {"positions": [1, 2], "ratio": 0.3}),
-         (GRADED_OUT, {"positions": [0, 3], "theta": 0.75, "ratio": None, "variant": "causal"})]
+CASES = [(DENSE, {"positions": [2, 3], "ratio": 0.3}),
+         (GRADED_OUT, {"positions": [1, 4], "theta": 0.75, "ratio": None, "variant": "causal"})]
 IDS = ["window-binary-out", "causal-graded-out"]
 N = 4
 
@@ -93,7 +93,7 @@ def test_deploy_report_has_the_cutoff_fields(tmp_path):
 
 
 def test_cutoff_without_a_table_says_how_to_get_one(tmp_path):
-    _, path = make_file(tmp_path, DENSE, {"positions": [1], "ratio": 0.3})
+    _, path = make_file(tmp_path, DENSE, {"positions": [2], "ratio": 0.3})
     nf = load_network_file(path)
     with pytest.raises(ConfigError, match="--cutoff-epsilon"):
         run_sample(nf, np.zeros((30, T), dtype=np.uint8), T, cutoff=True)

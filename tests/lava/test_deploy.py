@@ -15,7 +15,7 @@ import torch
 from razor_lava.deployment.assemble import plan_segments
 from razor_lava.deployment.backends import BackendUnavailable, check_backend
 from razor_lava.deployment.evaluate import deploy_samples, without_gates
-from razor_lava.export import export_network, load_network_file
+from razor_lava.netfile import export_network, load_network_file
 from razor_lava.model.network import RazorNet
 
 from netfiles import CONV, DENSE, T, export_random, random_frames, write_plain_netx
@@ -37,10 +37,10 @@ def frames_for(net, n, seed=1):
     "raw,pruner",
     [
         (CONV, {"positions": "E1"}),
-        (CONV, {"positions": [0, 1, 4], "ratio": 0.25}),
-        (CONV, {"positions": [1, 4, 5], "theta": 0.8, "ratio": None, "variant": "causal"}),
-        (DENSE, {"positions": [1, 2], "ratio": 0.3}),
-        (DENSE, {"positions": [0, 3], "theta": 0.75, "ratio": None, "variant": "causal"}),
+        (CONV, {"positions": [1, 2, 5], "ratio": 0.25}),
+        (CONV, {"positions": [2, 5, 6], "theta": 0.8, "ratio": None, "variant": "causal"}),
+        (DENSE, {"positions": [2, 3], "ratio": 0.3}),
+        (DENSE, {"positions": [1, 4], "theta": 0.75, "ratio": None, "variant": "causal"}),
     ],
     ids=["conv-nogate", "conv-window", "conv-causal", "dense-liaf-window", "dense-liaf-causal"],
 )
@@ -64,7 +64,7 @@ def test_lava_equals_slayer_exactly(tmp_path, raw, pruner):
 
 
 def test_segments_put_gates_and_graded_layers_in_their_own_processes(tmp_path):
-    _, path = make_file(tmp_path, DENSE, {"positions": [2], "ratio": 0.3})
+    _, path = make_file(tmp_path, DENSE, {"positions": [3], "ratio": 0.3})
     segs = [(s.kind, s.start, s.end) for s in plan_segments(load_network_file(path))]
     # layer 2 (hdf5 2) is LIAF, layer 3 (hdf5 3) receives graded spikes: both CubaDense
     assert segs == [("netx", 1, 2), ("cuba", 2, 0), ("gate", 3, 0), ("cuba", 3, 0), ("netx", 4, 5)]
@@ -94,7 +94,7 @@ def test_plain_lava_dl_netx_file_runs(tmp_path):
 
 
 def test_without_gates_drops_every_gate(tmp_path):
-    _, path = make_file(tmp_path, CONV, {"positions": [1, 4], "ratio": 0.25})
+    _, path = make_file(tmp_path, CONV, {"positions": [2, 5], "ratio": 0.25})
     nf = without_gates(load_network_file(path))
     assert not nf.pruners and [s.kind for s in plan_segments(nf)].count("gate") == 0
 
@@ -129,7 +129,7 @@ def test_deploy_script_report_on_the_embedded_data_set(tmp_path):
 
 
 def test_deploy_script_refuses_missing_hardware_and_files(tmp_path):
-    _, path = make_file(tmp_path, CONV, {"positions": [1], "ratio": 0.25})
+    _, path = make_file(tmp_path, CONV, {"positions": [2], "ratio": 0.25})
     r = subprocess.run([sys.executable, str(ROOT / "deploy" / "deploy.py"), str(path), "--backend", "loihi2"],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "lava-loihi" in r.stderr
@@ -155,7 +155,7 @@ def test_trained_default_network_deploys_bit_exact_and_leaves_no_workers(tmp_pat
         train(cfg, RunOptions(out=out, epochs=1, train_samples=64, test_samples=10, progress=False,
                               pruner={"variant": variant, **rule}), log=lambda *a: None)
         nf = load_network_file(out / "network.h5")
-        assert sorted(nf.pruners) == [1, 4] and all(p.variant == variant for p in nf.pruners.values())
+        assert sorted(nf.pruners) == [2, 5] and all(p.variant == variant for p in nf.pruners.values())
         frames = frame_many([e for e, _ in items], nf.frame_spec)
         report = deploy_samples(nf, frames, np.array([y for _, y in items]), progress=False)
         assert report["agreement"] == 1.0 and report["gate_decision_agreement"] == 1.0

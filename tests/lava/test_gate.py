@@ -122,7 +122,7 @@ NET = {
         {"type": "dense", "out": 12, "weight_scale": 4},  # 4
         {"type": "dense", "out": 5, "weight_scale": 4},  # 5
     ],
-    "pruner": {"positions": [1, 3], "pool": [2, 2]},  # second conv's input; first dense, after the flatten
+    "pruner": {"positions": [2, 4], "pool": [2, 2]},  # second conv's input; first dense, after the flatten
 }
 RULES = {"window": {"ratio": 0.3}, "causal": {"theta": 0.5, "variant": "causal"}}
 N_SAMPLES, T_NET = 3, 16
@@ -143,12 +143,12 @@ def gated_chain(fn, pruners: dict):
 
     Returns ((first slice, last slice), (gate 1, gate 2), latency of the gates in steps).
 
-    hdf5 group = config layer + 1; ``num_layers``/``skip_layers`` count groups (input and flatten too).
+    Layer index = hdf5 group (config entry + 1); ``num_layers``/``skip_layers`` count groups (input and flatten too).
     """
     a = netx.hdf5.Network(fn, num_layers=2)  # input + conv 0 -> (8, 8, 4)
-    g1 = FrameGate.from_params(a.out.shape, T_NET, pruners[1].quantized())
+    g1 = FrameGate.from_params(a.out.shape, T_NET, pruners[2].quantized())
     b = netx.hdf5.Network(fn, skip_layers=2, num_layers=3)  # conv 1 -> (4, 4, 6)
-    g2 = FrameGate.from_params(b.out.shape, T_NET, pruners[3].quantized(), flatten_out=True, start=g1.latency)
+    g2 = FrameGate.from_params(b.out.shape, T_NET, pruners[4].quantized(), flatten_out=True, start=g1.latency)
     c = netx.hdf5.Network(fn, skip_layers=3)  # flatten + dense + dense; inp (96,)
     a.out.connect(g1.inp)
     g1.out.connect(b.inp)

@@ -19,7 +19,9 @@ from lava.proc import io
 from razor_lava.errors import DataFormatError
 from razor_lava.lava_run import run_steps
 from razor_lava.model.config import parse_config
-from razor_lava.model.network import GRADED_SCALE, RazorNet
+from razor_lava.fixed_point import GRADED_SCALE
+from razor_lava.model.network import RazorNet
+from razor_lava.netfile import load_network_file
 from razor_lava.procs.liaf import CubaDense
 
 FIXED = Loihi2SimCfg(select_tag="fixed_pt")
@@ -56,20 +58,19 @@ def make_net(layers, seed, path):
 def build_chain(path, plan):
     """Lava processes for ``plan``; returns [(process, in_port, out_port, config layer index or None)]."""
     chain = []
-    with h5py.File(path, "r") as h:
-        for step in plan:
-            kind, k = step.split()
-            k = int(k)
-            if kind == "netx":
-                p = netx.hdf5.Network(str(path), num_layers=k)
-                chain.append((p, p.inp, p.out, k - 2))
-            elif kind == "rest":
-                p = netx.hdf5.Network(str(path), skip_layers=k)
-                chain.append((p, p.inp, p.out, None))
-            else:
-                graded_in = bool(h[f"layer/{k - 1}/neuron/gradedSpike"][()]) if k > 1 else False
-                p = CubaDense.from_hdf5_layer(h[f"layer/{k}"], graded_in=graded_in)
-                chain.append((p, p.a_in, p.s_out, k - 1))
+    nf = load_network_file(path)
+    for step in plan:
+        kind, k = step.split()
+        k = int(k)
+        if kind == "netx":
+            p = netx.hdf5.Network(str(path), num_layers=k)
+            chain.append((p, p.inp, p.out, k - 2))
+        elif kind == "rest":
+            p = netx.hdf5.Network(str(path), skip_layers=k)
+            chain.append((p, p.inp, p.out, None))
+        else:
+            p = CubaDense.from_spec(nf.layer(k))
+            chain.append((p, p.a_in, p.s_out, k - 1))
     return chain
 
 
@@ -144,21 +145,17 @@ def test_floating_pt_model_gives_the_same_outputs(case, tmp_path):
         assert_layer_equal(lava_out, outs[layer], layers[layer].get("neuron") == "liaf")
 
 
-def test_from_hdf5_layer_names_what_is_missing(tmp_path):
-    path = tmp_path / "bad.h5"
-    with h5py.File(path, "w") as h:
-        g = h.create_group("layer/1")
-        g.create_dataset("type", (1,), "S10", [b"dense"])
-        g.create_dataset("weight", data=np.zeros((3, 4), np.float32))
-        g.create_dataset("neuron/type", data=b"CUBA")
-        g.create_dataset("neuron/iDecay", data=1024)
-        conv = h.create_group("layer/2")
-        conv.create_dataset("type", (1,), "S10", [b"conv"])
-    with h5py.File(path, "r") as h:
-        with pytest.raises(DataFormatError, match=r"bad\.h5:/layer/1.*neuron/vDecay"):
-            CubaDense.from_hdf5_layer(h["layer/1"], graded_in=False)
-        with pytest.raises(DataFormatError, match="expected 'dense'"):
-            CubaDense.from_hdf5_layer(h["layer/2"], graded_in=False)
+def test_from_spec_names_what_it_cannot_mirror():
+    from razor_lava.netfile import LayerSpec, NeuronSpec
+
+    neuron = NeuronSpec(np.int64(1024), np.int64(128), np.int64(80))
+    delayed = LayerSpec(3, "dense", (3,), (4,), weight=np.zeros((3, 4), np.int64), neuron=neuron,
+                        delay=np.ones((3, 4), np.int64))
+    with pytest.raises(DataFormatError, match=r"net\.h5: layer/3.*delays"):
+        CubaDense.from_spec(delayed, source="net.h5")
+    conv = LayerSpec(2, "conv", (1, 2, 2), (1, 2, 2), weight=np.zeros((1, 1, 1, 1), np.int64), neuron=neuron)
+    with pytest.raises(DataFormatError, match="expected 'dense'"):
+        CubaDense.from_spec(conv)
 
 
 def test_constructor_rejects_bad_parameters():

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from razor_lava.errors import ConfigError
+from razor_lava.fixed_point import GRADED_SCALE
 from razor_lava.model.config import load_config, parse_config
 from razor_lava.model.network import RazorNet
 
@@ -54,7 +55,7 @@ def test_every_shipped_config_builds_and_runs():
 
 @pytest.mark.parametrize(
     "positions,expected",
-    [("E1", []), ("E2", [0]), ("E3", [2, 4]), ("E4", [0, 2, 4, 5]), ([1, 4], [1, 4])],
+    [("E1", []), ("E2", [1]), ("E3", [3, 5]), ("E4", [1, 3, 5, 6]), ([2, 5], [2, 5])],
 )
 def test_pruner_positions(positions, expected):
     cfg = parse_config(with_({"pruner.positions": positions}))
@@ -71,12 +72,12 @@ def test_pool_layer_is_a_fixed_depthwise_conv():
 
 
 def test_liaf_layers_use_graded_spikes_and_pruners_know_their_input_scale():
-    cfg = parse_config(with_({"pruner.positions": [5]}))
+    cfg = parse_config(with_({"pruner.positions": [6]}))
     net = RazorNet(cfg)
-    assert net.blocks[5].neuron.graded_spike and not net.blocks[4].neuron.graded_spike
-    assert net.pruners["5"].input_scale == 1
-    cfg = parse_config(with_({"layers.4.neuron": "liaf", "pruner.positions": [5]}))
-    assert RazorNet(cfg).pruners["5"].input_scale == 4096
+    assert net.block(6).neuron.graded_spike and not net.block(5).neuron.graded_spike
+    assert net.pruners["6"].input_scale == 1
+    cfg = parse_config(with_({"layers.4.neuron": "liaf", "pruner.positions": [6]}))
+    assert RazorNet(cfg).pruners["6"].input_scale == GRADED_SCALE
 
 
 @pytest.mark.parametrize(
@@ -90,7 +91,7 @@ def test_liaf_layers_use_graded_spikes_and_pruners_know_their_input_scale():
         ({"layers.5": {"type": "flatten"}}, r"layers\[5\]\.type"),  # last layer not dense
         ({"layers.2.groups": 3}, r"layers\[2\]\.groups"),
         ({"pruner.positions": "E5"}, "pruner.positions"),
-        ({"pruner.positions": [3]}, "pruner.positions"),  # a flatten cannot hold a pruner
+        ({"pruner.positions": [4]}, "pruner.positions"),  # a flatten cannot hold a pruner
         ({"pruner.K": 4}, r"pruner\.K"),
         ({"input": [2, 8]}, "input"),
         ({"data": {}}, "data.dataset"),
@@ -104,7 +105,7 @@ def test_bad_config_names_the_key(changes, key):
 
 def test_pruner_on_an_impossible_grid_is_refused():
     with pytest.raises(ConfigError, match="pruner.pool"):
-        RazorNet(parse_config(with_({"pruner.positions": [2], "pruner.pool": [3, 3]})))
+        RazorNet(parse_config(with_({"pruner.positions": [3], "pruner.pool": [3, 3]})))
 
 
 def test_missing_and_malformed_files(tmp_path):

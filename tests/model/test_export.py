@@ -7,9 +7,9 @@ import torch
 
 from razor_lava.data.framing import FrameSpec
 from razor_lava.errors import DataFormatError
-from razor_lava.export import FORMAT_VERSION, export_network, load_network_file
+from razor_lava.netfile import FORMAT_VERSION, export_network, load_network_file
 from razor_lava.model.config import parse_config
-from razor_lava.model.from_hdf5 import reference_network
+from razor_lava.model.reference import reference_network
 from razor_lava.model.network import RazorNet
 
 RAW = {
@@ -23,7 +23,7 @@ RAW = {
         {"type": "dense", "out": 7},
         {"type": "dense", "out": 3, "neuron": "liaf"},
     ],
-    "pruner": {"positions": [0, 2, 4], "ratio": 0.25},
+    "pruner": {"positions": [1, 3, 5], "ratio": 0.25},
 }
 SPEC = FrameSpec((10, 12, 2), window_ms=5, n_frames=16)
 
@@ -36,7 +36,7 @@ def trained(tmp_path):
         for p in net.pruners.values():
             p.weight.normal_(0, 1)
             p.embeddings.normal_(0, 1)
-    net.pruners["2"].theta, net.pruners["2"].ratio = 0.6, None
+    net.pruners["3"].theta, net.pruners["3"].ratio = 0.6, None
     path = export_network(net, tmp_path / "net.h5", SPEC, classes=["a", "b", "c"])
     return net, path
 
@@ -47,14 +47,14 @@ def test_round_trip_keeps_everything_deployment_needs(trained):
     assert nf.format_version == FORMAT_VERSION and nf.classes == ["a", "b", "c"] and nf.frame_spec == SPEC
     assert [l.type for l in nf.layers] == ["input", "conv", "conv", "conv", "flatten", "dense", "dense"]
     assert nf.layers[-1].graded and not nf.layers[-2].graded
-    assert sorted(nf.pruners) == [0, 2, 4]
+    assert sorted(nf.pruners) == [1, 3, 5]
     for i, pruner in net.pruner_items():
         want, got = pruner.quantized(), nf.pruners[i]
         for name in ("weight", "bias", "embeddings", "lut"):
             np.testing.assert_array_equal(getattr(got, name), getattr(want, name))
         assert (got.ratio, got.theta, got.theta_int, got.variant, got.pool, got.area, got.input_scale) == (
             want.ratio, want.theta, want.theta_int, want.variant, want.pool, want.area, want.input_scale)
-    assert nf.pruner_in_shapes[4] == (6 * 3 * 2,)  # 12x10 -> 6x5 -> pool 3x2, 6 channels
+    assert nf.pruner_in_shapes[5] == (6 * 3 * 2,)  # 12x10 -> 6x5 -> pool 3x2, 6 channels
 
 
 def test_reference_network_from_the_file_equals_the_trained_network(trained):
@@ -97,13 +97,14 @@ def test_truncated_and_non_hdf5_files(tmp_path, trained):
 @pytest.mark.parametrize(
     "mutate,match",
     [
-        (lambda f: f["layer/2/type"].__setitem__(0, b"pool"), r"layer/2: layer type 'pool' cannot be deployed"),
+        (lambda f: f["layer/2/type"].__setitem__(0, b"pool"),
+         r"layer/2: layer type 'pool' is not supported \(netx 0.6 cannot build it\).*num_layers=2"),
         (lambda f: f.__delitem__("layer/1/weight"), r"layer/1: missing key 'weight'"),
-        (lambda f: f.__delitem__("layer/5/neuron/vThMant"), r"layer/5: missing key 'neuron/vThMant'"),
-        (lambda f: f.__delitem__("razor/pruners/2/embeddings"), r"razor/pruners/2: missing key 'embeddings'"),
-        (lambda f: f["razor/pruners/0"].attrs.__delitem__("variant"), r"razor/pruners/0: missing attribute"),
-        (lambda f: f["razor"].attrs.__setitem__("format_version", 99), "format version 99 is newer"),
-        (lambda f: f.move("razor/pruners/4", "razor/pruners/3"), "razor/pruners/3: a pruner must sit"),
+        (lambda f: f.__delitem__("layer/5/neuron/vThMant"), r"layer/5/neuron: missing key 'vThMant'"),
+        (lambda f: f.__delitem__("razor/pruners/3/embeddings"), r"razor/pruners/3: missing key 'embeddings'"),
+        (lambda f: f["razor/pruners/1"].attrs.__delitem__("variant"), r"razor/pruners/1: missing attribute"),
+        (lambda f: f["razor"].attrs.__setitem__("format_version", 99), "format version 99 is not one .*upgrade"),
+        (lambda f: f.move("razor/pruners/5", "razor/pruners/4"), "razor/pruners/4: a pruner must sit"),
     ],
 )
 def test_malformed_files_name_the_key(trained, mutate, match):
@@ -117,7 +118,7 @@ def test_malformed_files_name_the_key(trained, mutate, match):
 def test_bad_pruner_shapes_are_reported(trained):
     _, path = trained
     with h5py.File(path, "r+") as f:
-        del f["razor/pruners/0/bias"]
-        f["razor/pruners/0"].create_dataset("bias", data=np.zeros(9, dtype=np.int64))
-    with pytest.raises(DataFormatError, match=r"razor/pruners/0: .*inconsistent shapes"):
+        del f["razor/pruners/1/bias"]
+        f["razor/pruners/1"].create_dataset("bias", data=np.zeros(9, dtype=np.int64))
+    with pytest.raises(DataFormatError, match=r"razor/pruners/1: .*inconsistent shapes"):
         load_network_file(path)

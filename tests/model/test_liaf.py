@@ -13,7 +13,9 @@ import torch
 
 from razor_lava.model._slayer import slayer
 from razor_lava.model.config import parse_config
-from razor_lava.model.network import GRADED_SCALE, RazorNet
+from razor_lava.fixed_point import GRADED_SCALE
+from razor_lava.model.network import RazorNet
+
 
 PARAMS = {"threshold": 1.25, "current_decay": 0.25, "voltage_decay": 0.03, "requires_grad": False}
 

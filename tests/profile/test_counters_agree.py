@@ -8,9 +8,9 @@ import torch
 
 from razor_lava.deployment.evaluate import slayer_reference
 from razor_lava.errors import ConfigError
-from razor_lava.export import load_network_file
+from razor_lava.netfile import load_network_file
 from razor_lava.model._slayer import slayer
-from razor_lava.model.from_hdf5 import reference_network
+from razor_lava.model.reference import reference_network
 from razor_lava.profile.counts import SynopCounts, fanout_map, fanout_maps
 from razor_lava.profile.slayer_counter import attach_counters, count_slayer
 
@@ -18,9 +18,9 @@ from netfiles import CONV, DENSE, T, export_random, random_frames, write_plain_n
 
 N_LAVA = 2  # a new Lava network per sample costs about 1-3 s here
 CASES = {
-    "conv-window": (CONV, {"positions": [0, 1, 4], "ratio": 0.25}),
-    "conv-causal": (CONV, {"positions": [1, 4, 5], "theta": 0.8, "ratio": None, "variant": "causal"}),
-    "dense-liaf-window": (DENSE, {"positions": [1, 2], "ratio": 0.3}),
+    "conv-window": (CONV, {"positions": [1, 2, 5], "ratio": 0.25}),
+    "conv-causal": (CONV, {"positions": [2, 5, 6], "theta": 0.8, "ratio": None, "variant": "causal"}),
+    "dense-liaf-window": (DENSE, {"positions": [2, 3], "ratio": 0.3}),
 }
 
 
@@ -83,10 +83,10 @@ def test_hooks_leave_the_network_unchanged_and_are_removed(case_file):
 
 def test_slayer_counts_equal_a_count_by_hand(case_file):
     """Layer 1 sees the gated input frames: count them directly."""
-    nf = case_file("conv-window")  # gate (cfg 0) in front of hdf5 layer 1
+    nf = case_file("conv-window")  # a gate in front of layer 1
     frames = frames_for(nf.input_shape, 5)
     counts, _ = count_slayer(nf, frames)
-    keep = counts.keep[0]
+    keep = counts.keep[1]
     assert 0 < (~keep).sum() < keep.size
     nz = (frames != 0) * keep[:, None, None, None, :]
     fan = fanout_maps(nf)[1]
@@ -129,8 +129,8 @@ def test_slayer_and_lava_counts_are_identical(case_file, name):
     assert all(0 < (~k).sum() < k.size for k in s_counts.keep.values())
     # a pruned frame sends no event into the layer behind its gate, in both counters
     for c in (s_counts, l_counts):
-        for cfg, keep in c.keep.items():
-            assert np.all(c.events[cfg + 1][~keep] == 0) and np.all(c.synops[cfg + 1][~keep] == 0)
+        for k, keep in c.keep.items():
+            assert np.all(c.events[k][~keep] == 0) and np.all(c.synops[k][~keep] == 0)
 
 
 @pytest.mark.lava
@@ -140,14 +140,14 @@ def test_first_gate_only_removes_synops(case_file):
     from razor_lava.profile.lava_counter import count_lava
 
     torch.set_num_threads(1)
-    nf = case_file("dense-liaf-window")  # gates at cfg 1 and 2: the first sits in front of hdf5 layer 2
+    nf = case_file("dense-liaf-window")  # gates at layers 2 and 3: the first sits in front of layer 2
     frames = frames_for(nf.input_shape, N_LAVA)
     with_g, _ = count_slayer(nf, frames)
     without, _ = count_slayer(nf, frames, gates=False)
     l_with, _ = count_lava(nf, frames)
     l_without, _ = count_lava(nf, frames, gates=False)
     assert_same(without, l_without) and not l_without.keep
-    keep = with_g.keep[1]
+    keep = with_g.keep[2]
     for w, wo in ((with_g, without), (l_with, l_without)):
         assert np.all(w.synops[2] <= wo.synops[2])
         assert np.array_equal(w.synops[2][keep], wo.synops[2][keep]) and np.all(w.synops[2][~keep] == 0)

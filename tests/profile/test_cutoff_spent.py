@@ -10,7 +10,7 @@ import torch
 from razor_lava.cutoff.calibrate import calibrate
 from razor_lava.cutoff.rule import exit_decisions
 from razor_lava.deployment.evaluate import predict_payloads
-from razor_lava.export import export_network, load_network_file
+from razor_lava.netfile import export_network, load_network_file
 from razor_lava.lava_run import leftover_workers
 from razor_lava.profile.cutoff_spent import frames_run, spent_counts, window_lag
 from razor_lava.profile.energy import operation_counts
@@ -20,8 +20,8 @@ from razor_lava.profile.slayer_counter import count_slayer
 from netfiles import CONV, T, export_random, random_frames
 
 CASES = {
-    "conv-window": {"positions": [0, 1, 4], "ratio": 0.25},
-    "conv-causal": {"positions": [1, 4, 5], "theta": 0.8, "ratio": None, "variant": "causal"},
+    "conv-window": {"positions": [1, 2, 5], "ratio": 0.25},
+    "conv-causal": {"positions": [2, 5, 6], "theta": 0.8, "ratio": None, "variant": "causal"},
 }
 N_CAL = 48  # SLAYER samples the table is calibrated on (cheap)
 

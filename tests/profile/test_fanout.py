@@ -2,13 +2,13 @@
 non-zero outputs. Conv layers with odd sizes, stride, padding, groups, dilation, non-square kernels;
 dense layers; maps from specs, live SLAYER blocks and netx HDF5 groups agree."""
 
-import h5py
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
 from razor_lava.model._slayer import slayer
+from razor_lava.netfile import load_network_file
 from razor_lava.profile.counts import conv_fanout, fanout_map
 
 # (in C, H, W), out channels, kernel, stride, padding, dilation, groups
@@ -67,6 +67,8 @@ def test_borders_and_cropping_are_exact():
     oh, ow = (h - k) // s + 1, (w - k) // s + 1
     assert conv_fanout((c, h, w), out_c, k, s, groups=2).sum() == out_c * oh * ow * (c // 2) * k * k
 
+from netfiles import write_plain_netx  # noqa: E402  (tests/ is on sys.path)
+
 
 def _block(spec):
     in_shape, out_c, kernel, stride, padding, dilation, groups = spec
@@ -76,15 +78,13 @@ def _block(spec):
 
 
 @pytest.mark.parametrize("case", ["groups-dilation", "kernel1x3-stride3-pad2-dil2"])
-def test_slayer_block_and_hdf5_group_give_the_same_map(tmp_path, case):
+def test_slayer_block_and_network_file_give_the_same_map(tmp_path, case):
     spec = CONVS[case]
     block = _block(spec)
     with torch.no_grad():  # lava-dl blocks learn their neuron shape in the first forward (export needs it)
         block(torch.zeros(1, *spec[0], 1))
-    with h5py.File(tmp_path / "l.h5", "w") as f:
-        block.export_hdf5(f.create_group("conv"))
-    with h5py.File(tmp_path / "l.h5", "r") as f:
-        from_h5 = fanout_map(f["conv"], spec[0])
+    write_plain_netx(tmp_path / "l.h5", [block], list(spec[0]))
+    from_h5 = fanout_map(load_network_file(tmp_path / "l.h5").layer(1))
     assert np.array_equal(fanout_map(block, spec[0]), conv_fanout(*spec))
     assert np.array_equal(from_h5, conv_fanout(*spec))
 
@@ -94,9 +94,8 @@ def test_dense_fanout_is_out_features_for_every_input(tmp_path):
     block = slayer.block.cuba.Dense(p, 35, 9)
     with torch.no_grad():
         block(torch.zeros(1, 35, 1))
-    with h5py.File(tmp_path / "d.h5", "w") as f:
-        block.export_hdf5(f.create_group("dense"))
-        from_h5 = fanout_map(f["dense"], (35,))
+    write_plain_netx(tmp_path / "d.h5", [block], [35])
+    from_h5 = fanout_map(load_network_file(tmp_path / "d.h5").layer(1))
     # brute force: one input at a time through all-ones weights
     ones = torch.ones(9, 35, dtype=torch.float64)
     want = np.array([int((ones @ torch.eye(35, dtype=torch.float64)[i] != 0).sum()) for i in range(35)])
@@ -106,7 +105,7 @@ def test_dense_fanout_is_out_features_for_every_input(tmp_path):
 
 
 def test_fanout_map_refuses_what_has_no_synapses():
-    with pytest.raises(TypeError, match="expected an h5py layer group"):
+    with pytest.raises(TypeError, match="expected a LayerSpec"):
         fanout_map(slayer.block.cuba.Flatten(), (3, 4, 4))
     with pytest.raises(ValueError, match="groups=2 must divide"):
         conv_fanout((3, 4, 4), 4, 3, groups=2)

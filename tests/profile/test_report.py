@@ -128,7 +128,7 @@ def test_profile_script_on_the_embedded_data_set(tmp_path):
     import torch
 
     from razor_lava.data.synthetic import CLASSES, default_frame_spec
-    from razor_lava.export import export_network
+    from razor_lava.netfile import export_network
     from razor_lava.model.config import load_config
     from razor_lava.model.network import RazorNet
 
@@ -142,7 +142,7 @@ def test_profile_script_on_the_embedded_data_set(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "synops per sample" in r.stdout and "Lava counts equal SLAYER" in r.stdout
     report = json.loads((out / "report.json").read_text())
-    assert report["samples"] == 4 and report["n_frames"] == 30 and report["gates"] == [1, 4]
+    assert report["samples"] == 4 and report["n_frames"] == 30 and report["gates"] == [2, 5]
     assert report["lava_samples_checked"] == 1 and report["lava_counts_equal"] is True
     assert report["frames_pruned"]["total"] == 4 * 2 * 9  # two window gates, ratio 0.3 of 30 frames
     assert report["synops_total"] > 0 and report["synops_unpruned"] > 0  # (no order: later layers are nonlinear)

@@ -2,7 +2,7 @@
 
 It sits after the network's output layer and accumulates the output payloads
 (integers: 1 per binary spike, ``v_int`` per graded spike, as
-``deployment.runner.as_payloads``). Steps are Lava's 1-based time steps; the
+``razor_lava.fixed_point.as_payloads``). Steps are Lava's 1-based time steps; the
 frame index is ``t = step - t_start - 1``. For ``0 <= t < T`` and not yet
 decided it adds the payload to ``y`` and computes ``gap = top1 - top2``
 (int64, 0 on a tie); if ``gap > beta_int[t]`` or ``t == T - 1`` it records

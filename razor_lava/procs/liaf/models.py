@@ -7,7 +7,7 @@ exact for SLAYER's forward pass:
     binary input    I = 64 * (W @ s)
     graded input    I = trunc0((W @ payload) / 64)
     u = trunc0(u * (4096 - iDecay) / 4096) + I
-    v = trunc0(v * (4096 - vDecay) / 4096) + u
+    v = trunc0(v * (4096 - vDecay) / 4096) + u + (bias << 6)
     spike iff v > vThMant * 64; graded payload = v, binary payload = 1; v[spike] = 0
 
 ``trunc0`` rounds toward zero (SLAYER's sign-magnitude right shift). The
@@ -35,28 +35,24 @@ from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
 from razor_lava.procs.liaf.process import CubaDense
 
-DECAY_ONE = 1 << 12  # a 12-bit decay of 4096 empties the state in one step
-WEIGHT_ONE = 1 << 6  # integer weight of SLAYER weight 1.0; also threshold mantissa -> state units
+from razor_lava.fixed_point import ACTIVATION_SHIFT, DECAY_ONE, THRESHOLD_SHIFT, trunc_div
+
+WEIGHT_ONE = 1 << ACTIVATION_SHIFT  # a binary spike adds weight << 6 to u; a graded payload is divided by it
 
 
-def trunc_div(x: np.ndarray, d: int) -> np.ndarray:
-    """``x / d`` rounded toward zero, for int64 or integer-valued float64 ``x`` and ``d > 0``."""
-    return np.sign(x) * (np.abs(x) // d)
-
-
-def cuba_dense_step(weight, a_buf, u, v, x, i_decay, v_decay, vth, graded_in: bool, graded_out: bool):
+def cuba_dense_step(weight, a_buf, u, v, x, i_decay, v_decay, vth, graded_in: bool, graded_out: bool, bias=0):
     """One time step of ``CubaDense``; pure function over arrays of one dtype (int64 or float64).
 
     ``weight`` (out, in); ``a_buf``, ``u``, ``v`` (out,) state; ``x`` (in,)
     input received this step, which reaches ``u`` at the next step through
     the returned buffer (Lava Dense's one-step synaptic delay). ``vth`` is in
-    state units (``vThMant * 64``). Returns ``(out, a_buf, u, v)``: the (out,)
+    state units (``vThMant << 6``); ``bias`` (state units) enters ``v`` every step, as in Lava's LIF. Returns ``(out, a_buf, u, v)``: the (out,)
     payloads to send (0 where no spike) and the new state.
     """
     acc = weight @ x
     next_buf = trunc_div(acc, WEIGHT_ONE) if graded_in else acc * WEIGHT_ONE
     u = trunc_div(u * (DECAY_ONE - i_decay), DECAY_ONE) + a_buf
-    v = trunc_div(v * (DECAY_ONE - v_decay), DECAY_ONE) + u
+    v = trunc_div(v * (DECAY_ONE - v_decay), DECAY_ONE) + u + bias
     spike = v > vth
     out = np.where(spike, v, 0) if graded_out else spike.astype(v.dtype)
     return out, next_buf, u, np.where(spike, 0, v)
@@ -72,7 +68,8 @@ class _CubaDenseModel(PyLoihiProcessModel):
         dt = self.state_dtype
         self._i_decay = np.asarray(proc_params["i_decay"], dt)
         self._v_decay = np.asarray(proc_params["v_decay"], dt)
-        self._vth = np.asarray(proc_params["vth_mant"], dt) * WEIGHT_ONE
+        self._vth = np.asarray(proc_params["vth_mant"], dt) * (1 << THRESHOLD_SHIFT)
+        self._bias = np.asarray(proc_params["bias"], dt)
         self._graded_in = proc_params["graded_in"]
         self._graded_out = proc_params["graded_out"]
 
@@ -80,7 +77,7 @@ class _CubaDenseModel(PyLoihiProcessModel):
         x = self.a_in.recv().astype(self.state_dtype)
         out, self.a_buf[:], self.u[:], self.v[:] = cuba_dense_step(
             self.weight, self.a_buf, self.u, self.v, x, self._i_decay, self._v_decay, self._vth,
-            self._graded_in, self._graded_out)
+            self._graded_in, self._graded_out, self._bias)
         self.spikes_out[0] += np.count_nonzero(out)
         self.s_out.send(out)
 

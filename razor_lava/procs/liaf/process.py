@@ -14,22 +14,22 @@ from lava.magma.core.process.process import AbstractProcess
 from lava.magma.core.process.variable import Var
 
 from razor_lava.errors import DataFormatError
+from razor_lava.fixed_point import BIAS_EXP, DECAY_ONE
 
 
 class CubaDense(AbstractProcess):
     """Dense synapse + CUBA neuron with SLAYER's integer arithmetic, optionally graded.
 
-    Units are those of lava-dl's netx export: ``weight`` (out, in) holds the
-    integer weights of ``layer/k/weight`` (even ints in [-256, 254], 64 x the
-    SLAYER weight); ``i_decay``, ``v_decay`` are 12-bit decays (4096 = full
-    decay), scalars or (out,) arrays; ``vth_mant`` is the threshold mantissa,
-    a neuron spikes when ``v > vth_mant * 64``. States ``u``, ``v`` are in units
-    of 2**-12 (4096 = SLAYER's 1.0).
+    Units are those of the netx file (``razor_lava.fixed_point``): ``weight``
+    (out, in) holds the integer weights of ``layer/k/weight``; ``i_decay``,
+    ``v_decay`` are 12-bit decays, scalars or (out,) arrays; ``vth_mant`` is the
+    threshold mantissa; ``bias`` is Lava's ``bias_mant`` (exp 6). States ``u``,
+    ``v`` are in state units (``STATE_SCALE`` = SLAYER's 1.0).
 
     ``graded_in``: the input is a graded payload (pre-reset ``v`` of an
     upstream LIAF neuron) rather than 0/1 spikes. ``graded_out``: a spike
     carries the pre-reset ``v`` (at most 24 bits on Loihi) instead of 1; that
-    is SLAYER's graded value times 4096.
+    is SLAYER's graded value times ``GRADED_SCALE``.
 
     Timing equals a netx Dense + LIF block: input received at step t reaches
     the neuron at step t+1. A chain of such layers therefore reproduces
@@ -41,7 +41,7 @@ class CubaDense(AbstractProcess):
     next step, ``spikes_out`` (1,) the number of output events sent so far.
     """
 
-    def __init__(self, *, weight, i_decay, v_decay, vth_mant, graded_in: bool = False,
+    def __init__(self, *, weight, i_decay, v_decay, vth_mant, bias=None, graded_in: bool = False,
                  graded_out: bool = False, name: str | None = None):
         # Base init first: Lava's __del__ fails on a half-built process if validation raises.
         super().__init__(name=name)
@@ -55,6 +55,8 @@ class CubaDense(AbstractProcess):
         self.proc_params["i_decay"] = _per_neuron("i_decay", i_decay, n_out)
         self.proc_params["v_decay"] = _per_neuron("v_decay", v_decay, n_out)
         self.proc_params["vth_mant"] = _per_neuron("vth_mant", vth_mant, n_out)
+        # Lava LIF's bias_mant with bias_exp 6 (netx): bias << 6 state units added to v every step.
+        self.proc_params["bias"] = _per_neuron("bias", 0 if bias is None else bias, n_out) << BIAS_EXP
         self.proc_params["graded_in"] = bool(graded_in)
         self.proc_params["graded_out"] = bool(graded_out)
         self.a_in = InPort(shape=(n_in,))
@@ -66,37 +68,21 @@ class CubaDense(AbstractProcess):
         self.spikes_out = Var(shape=(1,), init=0)
 
     @classmethod
-    def from_hdf5_layer(cls, group, graded_in: bool, name: str | None = None) -> "CubaDense":
-        """Build from an h5py group of a lava-dl dense layer (``layer/k`` of a netx file).
+    def from_spec(cls, spec, source=None, name: str | None = None) -> "CubaDense":
+        """Build from a dense layer of the network-file model (``razor_lava.netfile.LayerSpec``).
 
-        ``graded_out`` comes from ``neuron/gradedSpike``; ``graded_in`` says
-        whether the previous layer is graded. Raises ``DataFormatError`` naming
-        the file and group when the group is not a plain CUBA dense layer.
+        ``graded_in`` / ``graded_out`` come from the spec. Raises ``DataFormatError``
+        naming the file and layer when it is not a CUBA dense layer CubaDense mirrors.
         """
-        where = f"{getattr(group.file, 'filename', '?')}:{group.name}"
-
-        def read(key):
-            if key not in group:
-                raise DataFormatError(where, f"missing '{key}': not a lava-dl dense layer export")
-            return group[key][()]
-
-        kind = np.ravel(read("type"))[0]
-        kind = kind.decode() if isinstance(kind, bytes) else str(kind)
-        if kind != "dense":
-            raise DataFormatError(where, f"layer type is '{kind}', expected 'dense'")
-        neuron_type = read("neuron/type")
-        neuron_type = neuron_type.decode() if isinstance(neuron_type, bytes) else str(neuron_type)
-        if neuron_type != "CUBA":
-            raise DataFormatError(where, f"neuron type is '{neuron_type}', expected 'CUBA'")
-        for unsupported in ("bias", "delay", "neuron/weight_exp"):
-            if unsupported in group:
-                raise DataFormatError(where, f"'{unsupported}' is set; CubaDense supports neither norm nor delays")
-        weight = np.asarray(read("weight"))
-        if weight.ndim != 2:
-            raise DataFormatError(where, f"'weight' has shape {weight.shape}, expected (out, in)")
-        graded_out = bool(read("neuron/gradedSpike")) if "neuron/gradedSpike" in group else False
-        return cls(weight=weight, i_decay=read("neuron/iDecay"), v_decay=read("neuron/vDecay"),
-                   vth_mant=read("neuron/vThMant"), graded_in=graded_in, graded_out=graded_out, name=name)
+        where = f"{source}: layer/{spec.index}" if source else f"layer/{spec.index}"
+        if spec.type != "dense":
+            raise DataFormatError(where, f"layer type is '{spec.type}', expected 'dense'")
+        if spec.delay is not None:
+            raise DataFormatError(where, "a graded (LIAF) layer or the layer after one cannot have delays: "
+                                  "CubaDense has none")
+        n = spec.neuron
+        return cls(weight=spec.weight, i_decay=n.i_decay, v_decay=n.v_decay, vth_mant=n.vth_mant,
+                   bias=spec.bias, graded_in=spec.graded_in, graded_out=spec.graded, name=name)
 
 
 def _per_neuron(key: str, value, n_out: int) -> np.ndarray:
@@ -107,6 +93,6 @@ def _per_neuron(key: str, value, n_out: int) -> np.ndarray:
     arr = arr.astype(np.int64)
     if arr.size == 1:
         arr = arr.reshape(())
-    if key.endswith("decay") and (np.any(arr < 0) or np.any(arr > 4096)):
-        raise ValueError(f"CubaDense {key} must lie in [0, 4096], got {value!r}")
+    if key.endswith("decay") and (np.any(arr < 0) or np.any(arr > DECAY_ONE)):
+        raise ValueError(f"CubaDense {key} must lie in [0, {DECAY_ONE}], got {value!r}")
     return arr

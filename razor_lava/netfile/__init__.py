@@ -1,0 +1,8 @@
+"""The network file: one model (``spec``), one reader (``read``), one writer (``write``)."""
+
+from .read import FORMAT_VERSION, SUPPORTED_TYPES, load_network_file
+from .spec import LayerSpec, NetworkFile, NeuronSpec
+from .write import export_network, write_cutoff
+
+__all__ = ["FORMAT_VERSION", "SUPPORTED_TYPES", "LayerSpec", "NetworkFile", "NeuronSpec", "export_network",
+           "load_network_file", "write_cutoff"]

@@ -1,0 +1,75 @@
+"""Write the deployable network file: netx HDF5 layers plus razor_lava's own group.
+
+Layout (format version 2; ``read.py`` also reads version 1)::
+
+    layer/0 ...            netx layers (lava-dl block export; plain netx reads them)
+    razor/                 attrs: format_version, generator, config (YAML),
+                           frame_spec (JSON), classes (JSON)
+    razor/pruners/<k>/     pruner at the input of layer k (the layer index, spec.py):
+                           attrs variant, ratio, theta, theta_int, pool, input_scale,
+                           area, in_shape; datasets weight, bias, embeddings, lut
+    razor/cutoff/          Top-K cutoff table (dataset beta, one per timestep), when calibrated
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+
+import h5py
+import numpy as np
+import yaml
+
+from .. import __version__
+from ..atomic import atomic_path
+from ..data.framing import FrameSpec
+from ..pruning.params import PrunerParams
+from .read import FORMAT_VERSION
+
+
+def export_network(net, path: str | os.PathLike, frame_spec: FrameSpec | None = None, classes=(),
+                   cutoff: dict | None = None) -> Path:
+    """Write ``net`` (a RazorNet) with its pruners as one deployable HDF5 file, atomically."""
+    path = Path(path)
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        net.write_layers(f)
+        g = f.create_group("razor")
+        g.attrs["format_version"] = FORMAT_VERSION
+        g.attrs["generator"] = f"razor_lava {__version__}"
+        g.attrs["config"] = yaml.safe_dump(net.cfg.to_dict() | {"pruner": net.pruner_cfg}, sort_keys=False)
+        g.attrs["classes"] = json.dumps(list(classes))
+        if frame_spec is not None:
+            g.attrs["frame_spec"] = json.dumps(asdict(frame_spec))
+        pg = g.create_group("pruners")
+        for k, pruner in net.pruner_items():
+            _write_pruner(pg.create_group(str(k)), pruner.quantized(), net.layer_inputs[k])
+        if cutoff is not None:
+            write_cutoff(g, cutoff)
+    return path
+
+
+def _write_pruner(g: h5py.Group, p: PrunerParams, in_shape) -> None:
+    g.attrs["variant"] = p.variant
+    g.attrs["ratio"] = np.nan if p.ratio is None else p.ratio
+    g.attrs["theta"] = np.nan if p.theta is None else p.theta
+    if p.theta_int is not None:
+        g.attrs["theta_int"] = np.int64(p.theta_int)
+    g.attrs["pool"] = np.array(p.pool)
+    g.attrs["input_scale"] = p.input_scale
+    g.attrs["area"] = p.area
+    g.attrs["in_shape"] = np.array(in_shape)
+    for name in ("weight", "bias", "embeddings", "lut"):
+        g.create_dataset(name, data=np.asarray(getattr(p, name), dtype=np.int64))
+
+
+def write_cutoff(g: h5py.Group, cutoff: dict) -> None:
+    """Store a cutoff table (``beta`` per timestep; inf = never exit) under ``razor/cutoff``."""
+    if "cutoff" in g:
+        del g["cutoff"]
+    c = g.create_group("cutoff")
+    c.create_dataset("beta", data=np.asarray(cutoff["beta"], dtype=np.float64))
+    for k, v in cutoff.items():
+        if k != "beta":
+            c.attrs[k] = v
