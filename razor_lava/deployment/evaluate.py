@@ -21,7 +21,7 @@ def slayer_reference(nf: NetworkFile, frames: np.ndarray, batch: int = 32) -> di
     t0 = time.perf_counter()
     for s in range(0, len(frames), batch):
         y = net(torch.as_tensor(frames[s: s + batch], dtype=torch.float32))
-        outs.append(as_payloads(y.numpy(), nf.output_graded))
+        outs.append(as_payloads(y.reshape(y.shape[0], -1, y.shape[-1]).numpy(), nf.output_graded))
         for i in nf.pruners:
             keeps[i].append(net.pruners[str(i)].last_keep.numpy())
     return {"output": np.concatenate(outs), "keep": {i: np.concatenate(k) for i, k in keeps.items()},

@@ -19,7 +19,7 @@ from .assemble import Tap, build_graph, source_data
 class SampleResult:
     """One sample on Lava, whatever is measured.
 
-    ``output``: integer payloads ``n_out x T`` (1 per binary spike, the payload
+    ``output``: integer payloads ``n_out x T`` (a conv output flattened in C, H, W order; 1 per binary spike, the payload
     per graded spike), aligned with SLAYER's output index. ``keep`` /
     ``gate_counts``: per gate (layer index), its decisions (``T`` bool) and
     counters. ``taps``: per tap name, what its ``read`` returned. With the
@@ -81,8 +81,10 @@ def run_sample(nf: NetworkFile, frames: np.ndarray, n_frames: int, tag: str = "f
     res = SampleResult(output=np.zeros(0, dtype=np.int64), steps=total)
 
     def read(_):
-        out = np.asarray(sink.data.get())
-        res.output = np.rint(out[..., latency: latency + n_frames]).astype(np.int64)
+        out = np.rint(np.asarray(sink.data.get())[..., latency: latency + n_frames]).astype(np.int64)
+        if out.ndim == 4:  # a conv output (a file cut with num_layers): (W, H, C) -> SLAYER's C, H, W order
+            out = out.transpose(2, 1, 0, 3)
+        res.output = out.reshape(-1, out.shape[-1])
         for k, gate in graph.gates.items():
             res.keep[k] = np.asarray(gate.keep.get()).astype(np.int64) == 1
             res.gate_counts[k] = {c: read_int(getattr(gate, c)) for c in GATE_COUNTERS}

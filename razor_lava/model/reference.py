@@ -100,7 +100,7 @@ class ReferenceNet(nn.Module):
 
     def __init__(self, nf: NetworkFile):
         super().__init__()
-        self.net = RazorNet(parse_config(config_from_file(nf), source=str(nf.path)))
+        self.net = RazorNet(parse_config(config_from_file(nf), source=str(nf.path), any_output=True))
         specs = [s for s in nf.layers if s.type != "input"]
         self.layers = nn.ModuleDict({str(s.index): NetxLayer(b, s) for s, b in zip(specs, self.net.blocks)})
         self.pruners = self.net.pruners

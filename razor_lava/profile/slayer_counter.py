@@ -101,7 +101,7 @@ def count_slayer(nf: NetworkFile, frames: np.ndarray, gates: bool = True, batch:
     with counter:
         for s in range(0, len(frames), batch):
             y = net(torch.as_tensor(frames[s: s + batch], dtype=torch.float32))
-            outs.append(as_payloads(y.numpy(), nf.output_graded))
+            outs.append(as_payloads(y.reshape(y.shape[0], -1, y.shape[-1]).numpy(), nf.output_graded))
             for i in gate_keys:
                 keeps[i].append(net.pruners[str(i)].last_keep.numpy())
     n_out = nf.n_outputs

@@ -14,7 +14,7 @@ import torch
 
 from razor_lava.deployment.assemble import plan_segments
 from razor_lava.deployment.backends import BackendUnavailable, check_backend
-from razor_lava.deployment.evaluate import deploy_samples, without_gates
+from razor_lava.deployment.evaluate import deploy_samples
 from razor_lava.netfile import export_network, load_network_file
 from razor_lava.model.network import RazorNet
 
@@ -95,7 +95,7 @@ def test_plain_lava_dl_netx_file_runs(tmp_path):
 
 def test_without_gates_drops_every_gate(tmp_path):
     _, path = make_file(tmp_path, CONV, {"positions": [2, 5], "ratio": 0.25})
-    nf = without_gates(load_network_file(path))
+    nf = load_network_file(path).without_gates()
     assert not nf.pruners and [s.kind for s in plan_segments(nf)].count("gate") == 0
 
 

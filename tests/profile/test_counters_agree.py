@@ -68,9 +68,9 @@ def test_hooks_leave_the_network_unchanged_and_are_removed(case_file):
         plain = net(x)
         keep = {k: p.last_keep.clone() for k, p in net.pruners.items()}
         fans = fanout_maps(nf)
-        with attach_counters({i: net.blocks[i - 1] for i in fans}, fans, T) as counter:
+        with attach_counters({i: net.layer(i) for i in fans}, fans, T) as counter:
             hooked = net(x)
-        assert all(not b._forward_pre_hooks for b in net.blocks)
+        assert all(not m._forward_pre_hooks for m in net.layers.values())
         after = net(x)
     assert torch.equal(plain, hooked) and torch.equal(plain, after)
     assert all(torch.equal(keep[k], p.last_keep) for k, p in net.pruners.items())
