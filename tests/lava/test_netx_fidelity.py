@@ -28,10 +28,10 @@ T = 12
 RNG = np.random.default_rng(7)
 
 
-def neuron(g, vth=80, i_decay=1024, v_decay=128):
+def neuron(g, vth=80, i_decay=1024, v_decay=128, graded=False):
     n = g.create_group("neuron")
     n.create_dataset("type", data=b"CUBA")
-    for k, v in (("iDecay", i_decay), ("vDecay", v_decay), ("vThMant", vth), ("refDelay", 1), ("gradedSpike", False)):
+    for k, v in (("iDecay", i_decay), ("vDecay", v_decay), ("vThMant", vth), ("refDelay", 1), ("gradedSpike", graded)):
         n.create_dataset(k, data=v)
 
 
@@ -72,6 +72,18 @@ def write_dense(path, tail_without_neuron=False, input_neuron=False, with_input_
               delay=RNG.integers(0, 3, size=32).astype(np.float32))
         if tail_without_neuron:
             layer(f, i + 3, "dense", shape=np.array([10]), weight=weights(10, 10, 0, 120), neuron=None)
+    return path
+
+
+def write_graded(path):
+    """34x34x2 -> flatten -> 48 LIAF (graded spikes, per-neuron bias) -> 10 (graded input, scalar bias):
+    both run as razor_lava's CubaDense on Lava."""
+    with h5py.File(path, "w") as f:
+        layer(f, 0, "input", shape=np.array([2, 34, 34]))
+        layer(f, 1, "flatten")
+        layer(f, 2, "dense", shape=np.array([48]), weight=weights(48, 2312, -40, 60), neuron={"graded": True},
+              bias=RNG.integers(-20, 60, size=48))
+        layer(f, 3, "dense", shape=np.array([10]), weight=weights(10, 48), neuron={"vth": 300}, bias=np.array(-5))
     return path
 
 
@@ -176,6 +188,15 @@ def test_conv_bias_per_channel_and_per_neuron_is_exact(tmp_path):
     nf = load_network_file(write_conv(tmp_path / "c.net"))
     check_exact(nf, nmnist_frames(2, size=(17, 17)))
     check_exact(nf, random_frames((2, 17, 17), 1))
+
+
+@pytest.mark.lava
+def test_graded_layers_with_bias_run_exactly_as_cuba_dense(tmp_path):
+    from razor_lava.deployment.assemble import plan_segments
+
+    nf = load_network_file(write_graded(tmp_path / "g.net"))
+    assert [(s.kind, s.start) for s in plan_segments(nf)] == [("netx", 1), ("cuba", 2), ("cuba", 3)]
+    check_exact(nf, nmnist_frames(2))
 
 
 @pytest.mark.lava
