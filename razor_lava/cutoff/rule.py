@@ -11,10 +11,15 @@ integers makes the identical decision.
 Conventions:
 - ``gap`` is ``top1 - top2`` of the accumulated output; a tie for the top
   place gives 0.
-- Exit at ``t`` iff ``gap[t] > beta[t]`` (strict). ``beta[t] = +inf`` means
-  never exit at ``t``. A sample that never exits ends at ``T - 1``.
+- Exit at ``t`` iff ``gap[t] > beta[t]`` (strict) or ``t = T - 1``
+  (``exits``). ``beta[t] = +inf`` means never exit at ``t`` before the end.
 - The answer is ``argmax Y[:, :, exit]``, ties to the lower class index
-  (``np.argmax``; the same as ``training.evaluate.predict``).
+  (``answer``: ``np.argmax``; the same as ``training.evaluate.predict``).
+
+This module is the rule's one home: ``exit_decisions`` applies it to whole
+outputs at once, ``step`` to one accumulated vector at one frame, as the Lava
+``Cutoff`` process (``razor_lava.procs.cutoff``) runs it; both go through
+``gap``, ``exits`` and ``answer``.
 """
 
 from __future__ import annotations
@@ -41,11 +46,42 @@ def accumulate(out) -> np.ndarray:
     return np.cumsum(_check_out(out), axis=-1, dtype=np.int64)
 
 
-def gap(Y) -> np.ndarray:
-    """``top1 - top2`` of ``Y`` over classes: ``N x T`` int64, >= 0 (0 on a tie)."""
+def gap(Y, axis: int = 1) -> np.ndarray:
+    """``top1 - top2`` of ``Y`` over the classes (``axis``), int64, >= 0 (0 on a tie).
+
+    ``N x K x T`` -> ``N x T`` (the default axis 1); one accumulated vector ``K``
+    with ``axis=0`` -> a 0-d array.
+    """
     Y = np.asarray(Y, dtype=np.int64)
-    top2 = np.partition(Y, -2, axis=1)[:, -2:, :]  # the two largest, in order
-    return top2[:, 1, :] - top2[:, 0, :]
+    top2 = np.partition(Y, -2, axis=axis)  # the last two along axis: the two largest, in order
+    return np.take(top2, -1, axis=axis) - np.take(top2, -2, axis=axis)
+
+
+def exits(g, beta_int, t):
+    """The exit test at frame ``t``: ``g > beta_int[t]`` (strict), or ``t`` is the last frame ``T - 1``.
+
+    ``g``: gaps at ``t`` (any shape broadcasting with ``t``); ``beta_int``: the
+    ``(T,)`` integer thresholds (``integer_thresholds``); ``t``: a frame index
+    or an array of them. Elementwise; a bool (array).
+    """
+    beta_int = np.asarray(beta_int, dtype=np.int64)
+    t = np.asarray(t)
+    return (np.asarray(g) > beta_int[t]) | (t == len(beta_int) - 1)
+
+
+def answer(Y, axis: int = 1) -> np.ndarray:
+    """The class answered: ``argmax`` over the classes (``axis``), ties to the lower class index."""
+    return np.argmax(Y, axis=axis)
+
+
+def step(acc, beta_int, t: int) -> tuple[bool, int]:
+    """The rule at frame ``t`` for one sample: ``(exit now, answer)``.
+
+    ``acc``: the accumulated output ``Y(t)`` (``K`` int64); ``beta_int``: the
+    ``(T,)`` integer thresholds. What the Lava ``Cutoff`` runs each step; the
+    first ``t`` where it says exit is ``exit_decisions``'s exit step.
+    """
+    return bool(exits(gap(acc, axis=0), beta_int, t)), int(answer(acc, axis=0))
 
 
 def integer_thresholds(beta) -> np.ndarray:
@@ -79,10 +115,9 @@ def exit_decisions(out, beta) -> tuple[np.ndarray, np.ndarray]:
     b = integer_thresholds(beta)
     if b.shape != (T,):
         raise ValueError(f"beta has {b.shape[0]} timesteps, the outputs have {T}")
-    fire = gap(Y) > b[None, :]  # N x T
-    exit_step = np.where(fire.any(axis=1), fire.argmax(axis=1), T - 1).astype(np.int64)
-    answer = Y[np.arange(n), :, exit_step].argmax(axis=1).astype(np.int64)
-    return exit_step, answer
+    fire = exits(gap(Y), b, np.arange(T))  # N x T; always True at T - 1
+    exit_step = fire.argmax(axis=1).astype(np.int64)  # the first exit
+    return exit_step, answer(Y[np.arange(n), :, exit_step], axis=1).astype(np.int64)
 
 
 def correct_from(Y, labels) -> np.ndarray:

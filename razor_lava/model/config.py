@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import ConfigError
+from ..pruning.params import resolve_rule
 
 LAYER_TYPES = ("conv", "pool", "flatten", "dense")
 WEIGHTED = ("conv", "pool", "dense")
@@ -227,8 +228,9 @@ def parse_config(raw: dict, source: str | None = None) -> NetConfig:
     if layers[-1]["type"] != "dense":
         raise ConfigError(f"layers[{len(layers) - 1}].type", "the last layer must be dense (the class outputs)", source)
     pruner = _merge(DEFAULT_PRUNER, raw.get("pruner"), "pruner", source)
-    if "theta" in (raw.get("pruner") or {}) and "ratio" not in (raw.get("pruner") or {}):
-        pruner["ratio"] = None  # a theta given alone replaces the default ratio
+    # The config's theta/ratio over the defaults: a theta given alone replaces the default ratio.
+    pruner["theta"], pruner["ratio"] = resolve_rule(DEFAULT_PRUNER["theta"], DEFAULT_PRUNER["ratio"],
+                                                    pruner["variant"], raw.get("pruner"), source=source)
     cfg = NetConfig(
         name=str(raw.get("name") or (Path(source).stem if source else "network")),
         data=dict(data), input=tuple(inp), neuron=neuron, layers=layers, pruner=pruner,

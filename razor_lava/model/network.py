@@ -23,6 +23,7 @@ from ..atomic import atomic_path
 from ..errors import ConfigError
 from ..fixed_point import GRADED_SCALE
 from ..pruning.module import EventPruner
+from ..pruning.params import resolve_rule
 from .config import NetConfig
 
 
@@ -58,12 +59,10 @@ class RazorNet(nn.Module):
         pruner_cfg = dict(cfg.pruner)
         overrides = dict(pruner_overrides or {})
         # A threshold given alone replaces the config's ratio, and a ratio given alone its threshold
-        # (as on the command line): {"theta": 0.5} must not clash with the config's ratio 0.3.
-        if overrides.get("theta") is not None and "ratio" not in overrides:
-            overrides["ratio"] = None
-        if overrides.get("ratio") is not None and "theta" not in overrides:
-            overrides["theta"] = None
-        pruner_cfg.update(overrides)
+        # (as on the command line): {"theta": 0.5} must not clash with the config's ratio 0.3 (resolve_rule).
+        pruner_cfg.update({k: v for k, v in overrides.items() if k not in ("theta", "ratio")})
+        pruner_cfg["theta"], pruner_cfg["ratio"] = resolve_rule(cfg.pruner["theta"], cfg.pruner["ratio"],
+                                                                pruner_cfg["variant"], overrides)
         self.pruner_cfg = pruner_cfg
         self.blocks = nn.ModuleList()
         self.pruners = nn.ModuleDict()

@@ -1,14 +1,19 @@
-"""The pruner's inference decision in integer arithmetic (numpy reference).
+"""The pruner's inference decision in integer arithmetic: its one implementation.
 
-This is the function the Lava frame gate runs, and the one the torch pruner's
-eval path (``torch_decide.py``) must equal frame for frame. Integer maths
-makes that equality exact (float exp/sigmoid differ between libraries).
+Batched numpy (``N`` samples at once). Both sides of the deployment run it:
+the torch pruner's eval path (``EventPruner.decide``, whole SLAYER batches,
+after turning its frames into integer payloads ``round(x * input_scale)``)
+and the Lava ``FrameGate`` (a batch of one: the frames it received). Integer
+maths makes the two bit-identical and platform-independent (float
+exp/sigmoid differ between libraries): every step is exact int64 arithmetic,
+no float is involved.
 
-For one sample with integer frames ``X`` (``C x H x W x T`` or ``C x T``,
-payload units: 1 per binary spike or event count, 64 per graded unit):
+For integer frames ``X`` (``N x C x H x W x T`` or ``N x C x T``, payload
+units: 1 per binary spike or event count, ``GRADED_SCALE`` = 4096 per graded
+unit, ``razor_lava.fixed_point``):
 
 1. descriptor ``f_t``: per channel sums over the ``pool`` grid's blocks of
-   ``X_t`` (``D x T``, ``D = C*h*w``); the float descriptor is
+   ``X_t`` (``N x D x T``, ``D = C*h*w``); the float descriptor is
    ``f_t / den`` with ``den = area * input_scale``;
 2. logits ``A_k``: the weighting conv over time (``same`` padding in window
    mode, left padding in causal mode), averaged over the frames seen so far
@@ -20,6 +25,12 @@ payload units: 1 per binary spike or event count, 64 per graded unit):
    (``sigmoid(z) > theta`` iff ``z > logit(theta)``); ratio mode prunes the
    ``round(rho*T)`` frames of lowest score (empty frames score lowest, ties:
    the earlier frame is pruned first).
+
+Causality: in the causal variant the conv is left-padded and the logits are
+running means, so everything frame ``t`` is decided from (descriptor, conv
+taps, logit, softmax weights, similarity, emptiness) depends on frames
+``0..t`` only: ``decide(X[..., :t+1])[-1] == decide(X)[t]``. That is what lets
+the causal gate decide each frame as it arrives.
 """
 
 from __future__ import annotations
@@ -31,65 +42,76 @@ from .params import PrunerParams, n_pruned
 INT64_MIN = np.iinfo(np.int64).min
 
 
-def descriptors(frames: np.ndarray, pool: tuple[int, int] = (1, 1)) -> np.ndarray:
-    """Integer frame descriptors ``D x T`` from frames ``C x H x W x T`` or ``C x T``."""
+def descriptors_batch(frames: np.ndarray, pool: tuple[int, int] = (1, 1)) -> np.ndarray:
+    """Integer frame descriptors ``N x D x T`` from frames ``N x C x H x W x T`` or ``N x C x T``."""
     x = np.asarray(frames, dtype=np.int64)
-    if x.ndim == 2:
+    if x.ndim == 3:
         return x
-    c, h, w, t = x.shape
+    n, c, h, w, t = x.shape
     ph, pw = pool
-    return x.reshape(c, ph, h // ph, pw, w // pw, t).sum(axis=(2, 4)).reshape(c * ph * pw, t)
+    return x.reshape(n, c, ph, h // ph, pw, w // pw, t).sum(axis=(3, 5)).reshape(n, c * ph * pw, t)
+
+
+def descriptors(frames: np.ndarray, pool: tuple[int, int] = (1, 1)) -> np.ndarray:
+    """``descriptors_batch`` of one sample: ``D x T`` from ``C x H x W x T`` or ``C x T``."""
+    return descriptors_batch(np.asarray(frames)[None], pool)[0]
 
 
 def _conv_over_time(f: np.ndarray, weight: np.ndarray, causal: bool) -> np.ndarray:
-    """``K x T`` integer conv of ``D x T`` descriptors with ``K x D x kernel`` weights."""
+    """``N x K x T`` integer conv of ``N x D x T`` descriptors with ``K x D x kernel`` weights."""
     k, d, ker = weight.shape
-    t = f.shape[1]
-    left = ker - 1 if causal else ker // 2
-    fpad = np.zeros((d, t + ker - 1), dtype=np.int64)
-    fpad[:, left : left + t] = f
-    out = np.zeros((k, t), dtype=np.int64)
-    for j in range(ker):  # one tap at a time: the same order as the torch mirror
-        out += weight[:, :, j] @ fpad[:, j : j + t]
+    n, _, t = f.shape
+    left = ker - 1 if causal else ker // 2  # causal: output t sees frames t-ker+1 .. t only
+    fpad = np.zeros((n, d, t + ker - 1), dtype=np.int64)
+    fpad[:, :, left : left + t] = f
+    out = np.zeros((n, k, t), dtype=np.int64)
+    for j in range(ker):  # (K x D) @ (N x D x T) -> N x K x T, exact int64
+        out += np.matmul(weight[:, :, j], fpad[:, :, j : j + t])
     return out
 
 
-def _softmax_weights(logits: np.ndarray, lut: np.ndarray) -> np.ndarray:
-    """Integer softmax numerators along axis 0 (``K`` or ``K x T``)."""
-    idx = np.minimum(logits.max(axis=0, keepdims=True) - logits, len(lut) - 1)
-    return lut[idx]
-
-
-def scores(frames: np.ndarray, p: PrunerParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Integer similarity ``num`` (T), softmax normaliser ``den_e`` (T) and ``nonempty`` (T, bool)."""
-    f = descriptors(frames, p.pool)
-    t = f.shape[1]
+def scores_batch(frames: np.ndarray, p: PrunerParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Integer similarity ``num``, softmax normaliser ``den_e`` (int64) and ``nonempty`` (bool), each ``N x T``."""
+    x = np.asarray(frames)
+    if not (np.issubdtype(x.dtype, np.integer) or x.dtype == bool):
+        raise ValueError(f"expected integer payloads, got dtype {x.dtype}")
+    f = descriptors_batch(x, p.pool)
+    n, _, t = f.shape
     den = p.area * p.input_scale
     conv = _conv_over_time(f, p.weight, causal=p.variant == "causal")
     if p.variant == "causal":
         counts = np.arange(1, t + 1, dtype=np.int64) * den
-        logits = np.cumsum(conv, axis=1) // counts + p.bias[:, None]  # K x T
+        logits = np.cumsum(conv, axis=2) // counts + p.bias[:, None]  # N x K x T: running mean over 0..t
     else:
-        logits = np.broadcast_to((conv.sum(axis=1) // (t * den) + p.bias)[:, None], conv.shape)
-    e = _softmax_weights(logits, p.lut)  # K x T
-    g = p.embeddings @ f  # K x T
-    num = (e * g).sum(axis=0)
-    nonempty = np.asarray(frames).reshape(-1, t).any(axis=0)
-    return num, e.sum(axis=0), nonempty
-
-
-def decide(frames: np.ndarray, p: PrunerParams) -> np.ndarray:
-    """Keep (True) or prune (False) each of the ``T`` frames of one sample."""
-    num, den_e, nonempty = scores(frames, p)
-    if p.ratio is None:
-        return nonempty & (num > p.theta_int * den_e)
-    key = np.where(nonempty, num, INT64_MIN)
-    order = np.argsort(key, kind="stable")
-    keep = np.ones(len(key), dtype=bool)
-    keep[order[: n_pruned(p.ratio, len(key))]] = False
-    return keep
+        logits = np.broadcast_to((conv.sum(axis=2) // (t * den) + p.bias)[:, :, None], conv.shape)
+    # Integer softmax numerators: lut[A_max - A_k] (the exp table ends at 0).
+    e = p.lut[np.minimum(logits.max(axis=1, keepdims=True) - logits, len(p.lut) - 1)]  # N x K x T
+    g = np.matmul(p.embeddings, f)  # (K x D) @ (N x D x T) -> N x K x T
+    num = (e * g).sum(axis=1)
+    nonempty = x.reshape(n, -1, t).any(axis=1)
+    return num, e.sum(axis=1), nonempty
 
 
 def decide_batch(frames: np.ndarray, p: PrunerParams) -> np.ndarray:
-    """``decide`` for each sample of ``N x ...`` frames: ``N x T`` bool."""
-    return np.stack([decide(x, p) for x in frames])
+    """Keep (True) or prune (False) each frame of ``N x ...`` integer frames: ``N x T`` bool."""
+    num, den_e, nonempty = scores_batch(frames, p)
+    if p.ratio is None:
+        return nonempty & (num > p.theta_int * den_e)
+    key = np.where(nonempty, num, INT64_MIN)
+    keep = np.ones(key.shape, dtype=bool)
+    k = n_pruned(p.ratio, key.shape[1])
+    if k:
+        order = np.argsort(key, axis=1, kind="stable")  # lowest first; ties: the earlier frame first
+        np.put_along_axis(keep, order[:, :k], False, axis=1)
+    return keep
+
+
+def scores(frames: np.ndarray, p: PrunerParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``scores_batch`` of one sample (``C x H x W x T`` or ``C x T``): ``num``, ``den_e``, ``nonempty``, each ``T``."""
+    num, den_e, nonempty = scores_batch(np.asarray(frames)[None], p)
+    return num[0], den_e[0], nonempty[0]
+
+
+def decide(frames: np.ndarray, p: PrunerParams) -> np.ndarray:
+    """``decide_batch`` of one sample (``C x H x W x T`` or ``C x T``): ``T`` bool."""
+    return decide_batch(np.asarray(frames)[None], p)[0]

@@ -4,7 +4,8 @@ Training (``module.train()``): ``soft`` returns ``m_t * X_t`` (the paper);
 ``ste`` returns ``keep_t * X_t`` forward with the gradient of ``m_t``
 backward (straight-through, no train/infer gap).
 Inference (``module.eval()``): ``keep_t * X_t`` with ``keep`` from the
-integer decision (``torch_decide``), identical to the Lava gate's.
+integer decision (``decide.decide_batch`` on the frames' integer payloads),
+the very code the Lava gate runs.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from torch import nn
 
 from ..errors import ConfigError
 from . import functional as Fp
-from . import torch_decide
-from .params import EMBED_BITS, LOGIT_BITS, VARIANTS, PrunerParams
+from .decide import decide_batch
+from .params import EMBED_BITS, LOGIT_BITS, PrunerParams, resolve_rule
 
 TRAIN_MODES = ("soft", "ste")
 
@@ -33,9 +34,11 @@ class EventPruner(nn.Module):
     kernel: temporal kernel of the embedding-weighting conv (odd).
     pool: (h, w) grid of the frame descriptor (D = C*h*w); must divide (H, W).
     theta: keep frames whose score exceeds theta (0 < theta < 1), or
-    ratio: prune this fraction of each sample's frames (window variant only).
+    ratio: prune this fraction of each sample's frames (window variant only);
+    neither given: theta 0.5. Checked by ``params.resolve_rule``.
     train_mode: "soft" or "ste"; variant: "window" or "causal".
-    input_scale: integer payload of a unit input on Lava (1 spikes/counts, 64 graded).
+    input_scale: integer payload of a unit input on Lava (1 spikes/counts,
+    ``razor_lava.fixed_point.GRADED_SCALE`` graded).
     """
 
     def __init__(self, channels: int, spatial: tuple[int, int] | None = None, n_embeddings: int = 4,
@@ -45,18 +48,9 @@ class EventPruner(nn.Module):
         super().__init__()
         if train_mode not in TRAIN_MODES:
             raise ConfigError("pruner.train_mode", f"expected one of {TRAIN_MODES}, got {train_mode!r}")
-        if variant not in VARIANTS:
-            raise ConfigError("pruner.variant", f"expected one of {VARIANTS}, got {variant!r}")
         if theta is None and ratio is None:
             theta = 0.5
-        if theta is not None and ratio is not None:
-            raise ConfigError("pruner.theta/ratio", "give a threshold theta or a razor ratio, not both")
-        if theta is not None and not 0.0 < theta < 1.0:
-            raise ConfigError("pruner.theta", f"expected a score threshold 0 < theta < 1, got {theta}")
-        if ratio is not None and not 0.0 <= ratio < 1.0:
-            raise ConfigError("pruner.ratio", f"expected 0 <= ratio < 1, got {ratio}")
-        if ratio is not None and variant == "causal":
-            raise ConfigError("pruner.ratio", "a razor ratio needs the whole window; the causal variant takes theta")
+        theta, ratio = resolve_rule(theta, ratio, variant)
         if kernel < 1 or kernel % 2 == 0:
             raise ConfigError("pruner.kernel", f"expected an odd temporal kernel >= 1, got {kernel}")
         if n_embeddings < 0:
@@ -120,15 +114,20 @@ class EventPruner(nn.Module):
         return x * Fp.broadcast_time(keep.to(device=x.device, dtype=x.dtype), x)
 
     def decide(self, x: torch.Tensor) -> torch.Tensor:
-        """Integer keep decision ``N x T`` (bool, on the CPU), as the Lava gate makes it."""
-        return torch_decide.decide(x, self.quantized())
+        """Integer keep decision ``N x T`` (bool, on the CPU), as the Lava gate makes it.
+
+        ``x`` (float, a unit input = 1) becomes the integer payloads the gate
+        receives, ``round(x * input_scale)``, and goes through ``decide.decide_batch``.
+        """
+        p = self.quantized()
+        return torch.from_numpy(decide_batch(payloads(x, p.input_scale), p))
 
     def use_quantized(self, params: PrunerParams) -> None:
         """Decide with these integer parameters (e.g. read from a network file) from now on."""
         self._fixed = params
 
     def quantized(self) -> PrunerParams:
-        """Integer parameters for inference (torch mirror and Lava gate)."""
+        """Integer parameters for inference (``decide``, on both sides)."""
         if getattr(self, "_fixed", None) is not None:
             return self._fixed
         to_int = lambda t, bits: np.round(t.detach().cpu().double().numpy() * 2.0**bits).astype(np.int64)
@@ -147,3 +146,8 @@ class EventPruner(nn.Module):
         rule = f"ratio={self.ratio}" if self.ratio is not None else f"theta={self.theta}"
         return (f"C={self.channels}, spatial={self.spatial}, K={self.n_embeddings}, kernel={self.kernel}, "
                 f"pool={self.pool}, {rule}, train_mode={self.train_mode}, variant={self.variant}")
+
+
+def payloads(x: torch.Tensor, input_scale: int) -> np.ndarray:
+    """SLAYER frames (float, a unit input = 1) as the gate's integer payloads: ``round(x * input_scale)``, int64."""
+    return torch.round(x.detach().to("cpu", torch.float64) * input_scale).to(torch.int64).numpy()

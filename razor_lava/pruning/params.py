@@ -1,13 +1,16 @@
 """Quantized parameters of one trained pruner: what the Lava gate needs.
 
-Training runs in float; inference decides in integers so that the torch
-pruner (SLAYER side) and the numpy gate (Lava side) make bit-identical
-decisions. See ``decide.py`` for the integer maths and ``functional.py`` for
-the float maths they approximate.
+Training runs in float; inference decides in integers, with the one
+implementation in ``decide.py`` that both the torch pruner (SLAYER side) and
+the Lava gate run, so their decisions are bit-identical. ``functional.py``
+holds the float maths they approximate. ``resolve_rule`` is the one check of
+"a threshold theta or a razor ratio, not both" (configs, overrides, the torch
+pruner, these parameters and the gate all call it).
 """
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,6 +37,57 @@ def exp_table(logit_bits: int = LOGIT_BITS, softmax_bits: int = SOFTMAX_BITS) ->
     return lut
 
 
+def _real(v) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool)
+
+
+def resolve_rule(theta, ratio, variant: str = "window", overrides: dict | None = None, *, key: str = "pruner",
+                 threshold: str = "theta", source: str | None = None) -> tuple:
+    """A pruner's rule: a threshold ``theta`` or a razor ratio, not both. The one home of that check.
+
+    theta, ratio: the configured values (None = not set); variant: the variant
+    the pruner will run ("window" / "causal"). overrides: values given later
+    (a config file over the defaults, command-line flags over a config): a key
+    present replaces the configured value, and a threshold given alone (not
+    None) clears the configured ratio, a ratio given alone its threshold, so
+    ``{"theta": 0.5}`` over a config's ratio 0.3 means "threshold 0.5". Only
+    the keys "theta" and "ratio" are read (``threshold``'s name for the first).
+    threshold: "theta" (a score in (0, 1)) or "theta_int" (``PrunerParams``'s
+    integer threshold, any integer). key, source: how errors name the key.
+
+    Returns ``(theta, ratio)``, exactly one of them None. Raises ``ConfigError``
+    naming ``{key}.{threshold}/ratio`` (neither or both), ``{key}.{threshold}``
+    (out of range), ``{key}.ratio`` (out of range, or with the causal variant:
+    a ratio needs the whole window) or ``{key}.variant``.
+    """
+    o = overrides or {}
+    t_given, r_given = "theta" in o, "ratio" in o
+    if t_given and not r_given and o["theta"] is not None:
+        theta, ratio = o["theta"], None
+    elif r_given and not t_given and o["ratio"] is not None:
+        theta, ratio = None, o["ratio"]
+    else:
+        theta, ratio = o.get("theta", theta), o.get("ratio", ratio)
+    if variant not in VARIANTS:
+        raise ConfigError(f"{key}.variant", f"expected one of {VARIANTS}, got {variant!r}", source)
+    if (theta is None) == (ratio is None):
+        raise ConfigError(f"{key}.{threshold}/ratio", f"give exactly one of a threshold {threshold} or a razor ratio"
+                          + ("" if theta is None else f", not both (got {threshold}={theta}, ratio={ratio})"), source)
+    if theta is not None:
+        if threshold == "theta_int":
+            if not isinstance(theta, numbers.Integral) or isinstance(theta, bool):
+                raise ConfigError(f"{key}.theta_int", f"expected an integer threshold, got {theta!r}", source)
+        elif not _real(theta) or not 0.0 < theta < 1.0:
+            raise ConfigError(f"{key}.{threshold}", f"expected a score threshold 0 < theta < 1, got {theta!r}", source)
+    if ratio is not None:
+        if not _real(ratio) or not 0.0 <= ratio < 1.0:
+            raise ConfigError(f"{key}.ratio", f"expected 0 <= ratio < 1, got {ratio!r}", source)
+        if variant == "causal":
+            raise ConfigError(f"{key}.ratio", f"a razor ratio needs the whole window: use variant 'window', or a "
+                              f"{threshold} with the causal variant", source)
+    return theta, ratio
+
+
 def n_pruned(ratio: float, n_frames: int) -> int:
     """Frames a razor ratio prunes from a window of ``n_frames``: round half up."""
     return int(np.floor(ratio * n_frames + 0.5))
@@ -47,11 +101,13 @@ class PrunerParams:
     bias: K int64 (units 2**-LOGIT_BITS).
     embeddings: K x D int64 (units 2**-EMBED_BITS per descriptor count).
     theta_int: integer threshold on ``sum_k e_k g_k / sum_k e_k`` (see decide.py), or None in ratio mode.
-    theta: the float threshold it came from (a score in (0, 1)).
+    theta: the float threshold it came from (a score in (0, 1)), for reports; None in ratio mode, or where
+    only the integer one is known (a ``FrameGate``). The decision uses ``theta_int`` or ``ratio`` only.
     ratio: razor ratio rho in [0, 1), or None in threshold mode.
     variant: "window" (decide after T frames) or "causal" (decide each frame as it arrives).
     pool: (h, w) adaptive-pool grid of the frame descriptor (conv inputs), (1, 1) for the plain average.
-    input_scale: integer payload of a unit input (1 for binary spikes/counts, 64 for graded spikes).
+    input_scale: integer payload of a unit input (1 for binary spikes/counts, ``GRADED_SCALE`` = 4096 for
+    graded spikes: ``razor_lava.fixed_point``).
     """
 
     weight: np.ndarray
@@ -67,14 +123,12 @@ class PrunerParams:
     lut: np.ndarray = field(default_factory=exp_table)
 
     def __post_init__(self):
-        if self.variant not in VARIANTS:
-            raise ConfigError("pruner.variant", f"expected one of {VARIANTS}, got {self.variant!r}")
-        if (self.ratio is None) == (self.theta is None):
-            raise ConfigError("pruner.theta/ratio", "give exactly one of a threshold theta or a razor ratio")
-        if self.ratio is not None and self.variant == "causal":
-            raise ConfigError("pruner.ratio", "a razor ratio needs the whole window: use variant 'window' or a theta")
-        if self.ratio is not None and not 0.0 <= self.ratio < 1.0:
-            raise ConfigError("pruner.ratio", f"expected 0 <= ratio < 1, got {self.ratio}")
+        if self.theta is not None:  # the float threshold, where known: a score, never with a ratio
+            resolve_rule(self.theta, self.ratio, self.variant)
+            if self.theta_int is None:
+                raise ConfigError("pruner.theta_int", "a threshold pruner needs its integer threshold theta_int")
+        # The rule the decision runs: theta_int or ratio.
+        resolve_rule(self.theta_int, self.ratio, self.variant, threshold="theta_int")
         k, d, _ = self.weight.shape
         if self.embeddings.shape != (k, d) or self.bias.shape != (k,):
             raise ConfigError(

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from razor_lava.cutoff import accumulate, calibrate, cutoff_metrics, exit_decisions, gap, integer_thresholds
-from razor_lava.cutoff.rule import NEVER, correct_from
+from razor_lava.cutoff.rule import NEVER, correct_from, step
 
 
 def case():
@@ -84,6 +84,30 @@ def test_ties_answer_the_lower_class():
     steps, answer = exit_decisions(out, np.array([-np.inf, np.inf]))
     assert steps.tolist() == [0] and answer.tolist() == [1]
     np.testing.assert_array_equal(integer_thresholds([np.inf, 2.7, -np.inf, -3.0]), [NEVER, 2, -1, -1])
+
+
+def test_one_step_at_a_time_decides_as_exit_decisions():
+    """``rule.step`` (what the Lava Cutoff runs each frame) gives exit_decisions's exit and answer, on outputs
+    with ties for the top place, all-zero samples, negative payloads and never/always-exit thresholds."""
+    rng = np.random.default_rng(0)
+    n, k, t = 200, 4, 9
+    out = rng.integers(-1, 3, (n, k, t)) * rng.integers(1, 3, (n, 1, 1))
+    out[:10] = 0
+    out[10:20, 1] = out[10:20, 2]  # classes 1 and 2 always equal
+    beta = np.array([np.inf, 3.5, 2.0, 6.0, 4.0, 1.2, np.inf, 0.0, np.inf])
+    steps, answer = exit_decisions(out, beta)
+    b = integer_thresholds(beta)
+    for i in range(n):
+        acc = np.zeros(k, dtype=np.int64)
+        for tt in range(t):
+            acc += out[i, :, tt]
+            exit_now, ans = step(acc, b, tt)
+            if exit_now:
+                break
+        assert (tt, ans) == (steps[i], answer[i]), f"sample {i}"
+    assert 0 < (steps < t - 1).sum() < n, "the case needs early exits and samples that never exit"
+    assert step(np.array([2, 5, 5, 1]), b, 0) == (False, 1)  # a tie for the top: gap 0, the lower class
+    assert step(np.array([2, 5, 5, 1]), b, t - 1) == (True, 1)  # the last frame always exits
 
 
 def test_metrics():

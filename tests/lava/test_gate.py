@@ -9,6 +9,7 @@ from lava.magma.core.run_configs import Loihi2SimCfg
 from lava.proc import io
 
 from razor_lava.errors import ConfigError
+from razor_lava.fixed_point import GRADED_SCALE
 from razor_lava.lava_run import leftover_workers, run_steps
 from razor_lava.procs.gate.process import FrameGate
 from razor_lava.pruning.decide import decide
@@ -33,8 +34,8 @@ def frames(shape, seed: int, graded: bool = False) -> np.ndarray:
     dens = rng.random((shape[0],) + (1,) * (len(shape) - 1) + (T,)) * 0.7
     x = (rng.random(shape + (T,)) < dens).astype(np.int64)
     x[..., [2, 7]] = 0
-    if graded:  # graded payloads: pre-reset voltages, integers above the threshold
-        x *= rng.integers(64, 300, x.shape)
+    if graded:  # graded payloads: pre-reset voltages, integers above the threshold (1 unit = GRADED_SCALE)
+        x *= rng.integers(GRADED_SCALE, 5 * GRADED_SCALE, x.shape)
     return x
 
 
@@ -60,7 +61,7 @@ C, H, W, N = 3, 4, 6, 10
 def test_gate_alone_decides_like_numpy_and_torch(case, tag):
     kw = dict(CASES[case])
     layout, graded, start = kw.pop("layout"), kw.pop("graded", False), kw.pop("start", 0)
-    scale = 64 if graded else 1
+    scale = GRADED_SCALE if graded else 1
     if layout == "conv":
         pruner = EventPruner(C, (H, W), pool=(2, 2), input_scale=scale, **kw)
         x = frames((C, H, W), seed=1)
@@ -106,6 +107,12 @@ def test_gate_rejects_parameters_that_do_not_fit_its_input():
         FrameGate.from_params((W, H, C + 1), T, params)
     with pytest.raises(ConfigError, match="pool"):
         FrameGate.from_params((W, H, C), T, params, flatten_out=True)
+    rule = dict(in_shape=(W, H, C), n_frames=T, weight=params.weight, bias=params.bias,
+                embeddings=params.embeddings, pool=params.pool, area=params.area)
+    with pytest.raises(ConfigError, match=r"gate\.theta_int/ratio"):  # the rule: pruning.params.resolve_rule
+        FrameGate(variant="window", theta_int=5, ratio=0.3, **rule)
+    with pytest.raises(ConfigError, match=r"'gate\.ratio'"):
+        FrameGate(variant="causal", theta_int=None, ratio=0.3, **rule)
 
 
 # ---------------------------------------------------------------------------------------------

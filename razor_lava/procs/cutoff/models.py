@@ -1,6 +1,7 @@
 """numpy ProcessModels of ``Cutoff``: ``fixed_pt`` (int32 ports) and ``floating_pt`` (float ports).
 
-Both run the same int64 rule, so they decide identically. Absolute imports:
+Both run the rule's one implementation (``razor_lava.cutoff.rule.step``, int64),
+so they decide identically, and as ``rule.exit_decisions``. Absolute imports:
 Lava's compiler executes this file on its own to discover the models.
 """
 
@@ -14,12 +15,13 @@ from lava.magma.core.model.py.type import LavaPyType
 from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
+from razor_lava.cutoff.rule import step
 from razor_lava.procs.payload import FixedPtPayloads, FloatPtPayloads
 from razor_lava.procs.cutoff.process import Cutoff
 
 
 class _CutoffLogic:
-    """The rule of ``rule.exit_decisions``, one frame per step (see ``process.py``)."""
+    """The rule of ``rule.exit_decisions``, one frame per step (``rule.step``; timing in ``process.py``)."""
 
     def _setup(self, p) -> None:
         # Not "self.start": that is the model's own start() method.
@@ -39,11 +41,11 @@ class _CutoffLogic:
             return
         self.acc += self.to_int(x)
         self.y[:] = self.acc
-        top2 = np.partition(self.acc, -2)[-2:]  # the two largest, in order
-        if top2[1] - top2[0] > self.beta[t] or t == self.n_frames - 1:
+        exit_now, answer = step(self.acc, self.beta, t)  # gap > beta_int[t], or the last frame
+        if exit_now:
             self.decided = True
             self.exit_step[0] = t
-            self.answer[0] = int(np.argmax(self.acc))  # ties to the lower class, as np.argmax in the rule
+            self.answer[0] = answer  # ties to the lower class
             self.decided_at[0] = self.time_step
             if t < self.n_frames - 1:
                 # The runtime pauses after this step: the run really ends here. Not at

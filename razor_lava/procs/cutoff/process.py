@@ -9,8 +9,8 @@ decided it adds the payload to ``y`` and computes ``gap = top1 - top2``
 ``exit_step = t`` and ``answer = argmax y`` (ties to the lower class) and
 requests a pause, so the simulator stops after this step (not at ``t == T - 1``:
 run ``t_start + T`` steps, which end there; Lava 0.10 fails on a pause
-requested at a run's last step). These are exactly
-the decisions of ``razor_lava.cutoff.rule.exit_decisions``.
+requested at a run's last step). It runs ``razor_lava.cutoff.rule.step``, so these
+are exactly the decisions of ``razor_lava.cutoff.rule.exit_decisions``.
 
 ``stop`` sends 1 from the step after the decision on (0 before). It is sent at
 the start of each step, before the output is received, so it can feed a gate

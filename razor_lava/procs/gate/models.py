@@ -1,7 +1,8 @@
 """numpy ProcessModels of ``FrameGate``: ``fixed_pt`` (int32 ports) and ``floating_pt`` (float ports).
 
-Both run the same integer decision (``razor_lava.pruning.decide.decide``) on
-the frames received, so they make identical decisions. Absolute imports:
+Both run the pruner's one integer decision (``razor_lava.pruning.decide``,
+the code the torch pruner runs too) on the frames received, as a batch of one,
+so they make identical decisions. Absolute imports:
 Lava's compiler executes this file on its own to discover the models.
 """
 
@@ -36,8 +37,8 @@ class _GateLogic:
         self.flat = len(p["in_shape"]) == 3 and p["flatten_out"]
         self.params = PrunerParams(
             weight=p["weight"], bias=p["bias"], embeddings=p["embeddings"],
-            # The float theta is not part of the integer decision; NaN marks "threshold mode".
-            theta=None if p["theta_int"] is None else float("nan"), theta_int=p["theta_int"],
+            # The float theta is not part of the integer decision (theta_int is), nor known here.
+            theta=None, theta_int=p["theta_int"],
             ratio=p["ratio"], variant=p["variant"], pool=p["pool"], input_scale=p["input_scale"],
             area=p["area"], lut=p["lut"])
         w_h_c = p["in_shape"]
@@ -85,7 +86,8 @@ class _GateLogic:
             self.events_in[0] += int(np.count_nonzero(frame))
             self.buf[..., t] = frame
             if self.causal:
-                # The causal decision of frame t depends only on frames 0..t.
+                # Causal: the decision of frame t depends on frames 0..t only (decide.py), so
+                # deciding the frames received so far gives frame t's final decision.
                 keep_t = bool(decide(self.buf[..., : t + 1], self.params)[-1])
                 self._record(t, keep_t)
                 self._send(frame if keep_t else None)

@@ -27,7 +27,7 @@ from lava.magma.core.process.process import AbstractProcess
 from lava.magma.core.process.variable import Var
 
 from razor_lava.errors import ConfigError
-from razor_lava.pruning.params import VARIANTS, PrunerParams, exp_table
+from razor_lava.pruning.params import PrunerParams, exp_table, resolve_rule
 
 
 class FrameGate(AbstractProcess):
@@ -97,12 +97,7 @@ class FrameGate(AbstractProcess):
 
 def _check(in_shape: tuple, n_frames: int, start: int, flatten_out: bool, p: dict) -> None:
     """Raise ``ConfigError`` when the pruner's parameters do not fit the gate's input."""
-    if p["variant"] not in VARIANTS:
-        raise ConfigError("gate.variant", f"expected one of {VARIANTS}, got {p['variant']!r}")
-    if (p["theta_int"] is None) == (p["ratio"] is None):
-        raise ConfigError("gate.theta_int/ratio", "give exactly one of theta_int (threshold) or ratio")
-    if p["ratio"] is not None and p["variant"] == "causal":
-        raise ConfigError("gate.ratio", "a razor ratio needs the whole window: use variant 'window'")
+    resolve_rule(p["theta_int"], p["ratio"], p["variant"], key="gate", threshold="theta_int")
     if n_frames < 1 or start < 0:
         raise ConfigError("gate.n_frames/start", f"expected n_frames >= 1 and start >= 0, got {n_frames}, {start}")
     if len(in_shape) not in (1, 3) or min(in_shape) < 1:
