@@ -260,10 +260,8 @@ def _pruner(r: _Reader, g: h5py.Group, where: str) -> tuple[PrunerParams, tuple]
                          ratio=None if math.isnan(ratio) else ratio, variant=str(g.attrs["variant"]),
                          pool=tuple(int(v) for v in g.attrs["pool"]), input_scale=int(g.attrs["input_scale"]),
                          area=int(g.attrs["area"]), lut=arrays["lut"])
-    except ConfigError as e:
+    except ConfigError as e:  # PrunerParams checks the rule (theta_int or ratio) and the shapes
         raise r.fail(f"{where}: {e}") from None
-    if p.theta is not None and p.theta_int is None:
-        raise r.fail(f"{where}: threshold pruner without attribute 'theta_int'")
     return p, tuple(int(v) for v in g.attrs["in_shape"])
 
 
