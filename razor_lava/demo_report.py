@@ -11,40 +11,34 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-
-def _pct(v) -> str:
-    return "n/a" if v is None else f"{100 * v:.1f}%"
-
-
-def _x(v) -> str:
-    return "n/a" if not v else f"{v:.2f}x"
+from .formatting import pct, ratio
 
 
 def summary_rows(train: dict, deploy: dict, profile: dict) -> list[tuple[str, str]]:
     """The headline numbers, in the order a reader checks them: accuracy, exactness, savings, energy."""
     n_dep, n_prof = deploy["samples"], profile["samples"]
     rows = [
-        (f"accuracy, SLAYER ({train['test_samples']} test samples)", _pct(train["test_accuracy"])),
-        (f"accuracy, SLAYER ({n_dep} deployed samples)", _pct(deploy["slayer_accuracy"])),
-        (f"accuracy, Lava simulator ({n_dep} samples)", _pct(deploy["accuracy"])),
-        ("agreement Lava == SLAYER (identical outputs)", _pct(deploy["agreement"])),
-        ("gate decisions Lava == torch pruner", _pct(deploy.get("gate_decision_agreement"))),
-        ("frames pruned (of all gate frames)", _pct(deploy["frames_pruned"] / max(deploy["frames_total"], 1))),
+        (f"accuracy, SLAYER ({train['test_samples']} test samples)", pct(train["test_accuracy"])),
+        (f"accuracy, SLAYER ({n_dep} deployed samples)", pct(deploy["slayer_accuracy"])),
+        (f"accuracy, Lava simulator ({n_dep} samples)", pct(deploy["accuracy"])),
+        ("agreement Lava == SLAYER (identical outputs)", pct(deploy["agreement"])),
+        ("gate decisions Lava == torch pruner", pct(deploy.get("gate_decision_agreement"))),
+        ("frames pruned (of all gate frames)", pct(deploy["frames_pruned"] / max(deploy["frames_total"], 1))),
         (f"synops per sample with / without gates ({n_prof} samples)",
          f"{profile['synops_per_sample']['with_gates']:.3g} / {profile['synops_per_sample']['without_gates']:.3g}"),
-        ("synops reduction by Razor (without / with gates)", _x(profile["synops_reduction"])),
-        ("accuracy without gates (same network, SLAYER)", _pct(profile["accuracy"]["without_gates"])),
+        ("synops reduction by Razor (without / with gates)", ratio(profile["synops_reduction"])),
+        ("accuracy without gates (same network, SLAYER)", pct(profile["accuracy"]["without_gates"])),
         ("Lava synop counts == SLAYER counts", _yes(profile.get("lava_counts_equal"))),
     ]
     cut, dcut = profile.get("cutoff"), deploy.get("cutoff")
     if cut:
-        rows += [(f"Top-K cutoff (epsilon {cut['epsilon']}): accuracy, SLAYER", _pct(cut["accuracy"])),
+        rows += [(f"Top-K cutoff (epsilon {cut['epsilon']}): accuracy, SLAYER", pct(cut["accuracy"])),
                  ("Top-K cutoff: mean exit frame (of %d)" % profile["n_frames"], f"{cut['mean_exit_step'] + 1:.1f}"),
-                 ("Top-K cutoff: timestep reduction", _x(cut["timestep_reduction"])),
-                 ("synops reduction, Razor + cutoff vs neither", _x(cut["combined_reduction"]))]
+                 ("Top-K cutoff: timestep reduction", ratio(cut["timestep_reduction"])),
+                 ("synops reduction, Razor + cutoff vs neither", ratio(cut["combined_reduction"]))]
     if dcut:
-        rows += [(f"Top-K cutoff on Lava: accuracy ({n_dep} samples)", _pct(dcut["cutoff_accuracy"])),
-                 ("Top-K cutoff on Lava: exit and answer == SLAYER rule", _pct(dcut["cutoff_agreement"])),
+        rows += [(f"Top-K cutoff on Lava: accuracy ({n_dep} samples)", pct(dcut["cutoff_accuracy"])),
+                 ("Top-K cutoff on Lava: exit and answer == SLAYER rule", pct(dcut["cutoff_agreement"])),
                  ("Top-K cutoff on Lava: steps run / without cutoff",
                   f"{dcut['mean_steps_run']:.1f} / {deploy['steps']}")]
     for name, e in profile["energy_uj"]["snn"].items():

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import atomic_path
+from ..formatting import si
 
 WITH, WITHOUT = "#1f77b4", "#b0b0b0"  # gates on: blue; gates off: grey
 CUTOFF = "#2ca02c"  # gates + Top-K cutoff: green
@@ -24,18 +25,11 @@ def _save(fig, path) -> Path:
     return path
 
 
-def _fmt(v: float) -> str:
-    for div, unit in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(v) >= div:
-            return f"{v / div:.3g}{unit}"
-    return f"{v:.3g}"
-
-
 def _count_axis(axis) -> None:
     """Tick labels like 1.5M instead of matplotlib's 1e6 offset."""
     from matplotlib.ticker import FuncFormatter
 
-    axis.set_major_formatter(FuncFormatter(lambda v, _: _fmt(v)))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: si(v)))
 
 
 def _gate_label(report: dict, g: str) -> str:
@@ -121,7 +115,7 @@ def plot_synops_per_layer(report: dict, path) -> Path:
     top = max(float(without.max(initial=0)), float(with_g.max(initial=0)), 1.0)
     ax.set_ylim(top=top * (8 if log else 1.2))
     for xi, a, b in zip(x, without, with_g):
-        ax.text(xi + 0.2, max(b, 1e-9) * (1.15 if log else 1) + (0 if log else 0.01 * top), _fmt(b),
+        ax.text(xi + 0.2, max(b, 1e-9) * (1.15 if log else 1) + (0 if log else 0.01 * top), si(b),
                 ha="center", va="bottom", fontsize=7, color=WITH)
         if b > 0 and a > b:
             ax.text(xi, max(a, b) * (2.6 if log else 1) + (0 if log else 0.07 * top), f"{a / b:.2f}x",
@@ -149,7 +143,7 @@ def plot_totals(report: dict, path) -> Path:
     names = ["without gates", "with gates"] + (["gates + cutoff"] if cut else [])
     bars = a1.bar(range(len(vals)), vals, 0.6, color=[WITHOUT, WITH, CUTOFF][: len(vals)], edgecolor="#555555")
     for b, v, a in zip(bars, vals, accs):
-        a1.text(b.get_x() + b.get_width() / 2, v, f"{_fmt(v)} synops\naccuracy {100 * a:.1f}%",
+        a1.text(b.get_x() + b.get_width() / 2, v, f"{si(v)} synops\naccuracy {100 * a:.1f}%",
                 ha="center", va="bottom", fontsize=9)
     a1.set_xticks(range(len(vals)), names)
     a1.set_ylim(0, max(vals + [1.0]) * 1.3)
