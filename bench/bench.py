@@ -44,9 +44,11 @@ from pathlib import Path
 
 import numpy as np
 
-# The report formatting lives beside this script (bench/bench_report.py); python puts the
-# script's folder on sys.path, so it imports as a plain module.
-from bench_report import LAVA_VARIANTS, format_report, ratios, write_outputs  # noqa: E402,F401 (re-exported)
+# The report formatting is in the library (razor_lava/bench_report.py), so it is tested and imported
+# like the rest; the names are re-exported here for tests/test_bench.py.
+from razor_lava.bench_report import LAVA_VARIANTS, format_report, ratios, write_outputs  # noqa: F401
+from razor_lava.cli.common import run_main
+from razor_lava.errors import RazorLavaError
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS = ("synthetic", "nmnist")
@@ -59,7 +61,7 @@ MARKER = "bench_train.json"  # written into a run directory the bench trained, w
 
 
 
-class BenchError(Exception):
+class BenchError(RazorLavaError):
     """A bad argument or input the user can fix; the message names it."""
 
 
@@ -261,7 +263,7 @@ def machine_info() -> dict:
 
 def train_options(args, dataset: str, position: str) -> dict:
     """The JSON-able options a bench-trained network depends on (compared with the run's marker)."""
-    return {"config": str(config_for(dataset).relative_to(ROOT)), "position": position, "seed": args.seed,
+    return {"config": shown_path(config_for(dataset)), "position": position, "seed": args.seed,
             "epochs": args.epochs, "train_samples": args.train_samples, "test_samples": args.train_test_samples,
             "cutoff_epsilon": args.cutoff_epsilon,
             "data_root": str(nmnist_root(args).resolve()) if dataset == "nmnist" else None}
@@ -478,7 +480,7 @@ def bench_dataset(args, dataset: str, nets: Nets) -> dict:
     frames3, labels, _ = load_samples(nf3, dataset, "test", n, root)
     same_spec = nf1.frame_spec == nf3.frame_spec and nf1.input_shape == nf3.input_shape
     frames1 = frames3 if same_spec else load_samples(nf1, dataset, "test", n, root)[0]
-    res = {"status": "ok", "config": str(config_for(dataset).relative_to(ROOT)),
+    res = {"status": "ok", "config": shown_path(config_for(dataset)),
            "networks": {"E1": shown_path(nets.e1), "E3": shown_path(nets.e3)}, "samples": int(len(labels)),
            "n_frames": int(frames3.shape[-1]), "gates": sorted(int(g) for g in nf3.pruners),
            "gate_variants": sorted({p.variant for p in nf3.pruners.values()}),
@@ -545,18 +547,14 @@ def run(args, argv=None) -> dict:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from razor_lava.errors import RazorLavaError
+    return run_main(_main, args, argv,
+                    interrupted="interrupted (Lava workers stopped; training resumes from the last epoch "
+                                "with the same --work)")
 
-    try:
-        given_networks(args)  # fail fast on a bad run directory
-        results = run(args, argv)
-    except (BenchError, RazorLavaError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("\ninterrupted (Lava workers stopped; training resumes from the last epoch with the same --work)",
-              file=sys.stderr)
-        return 130
+
+def _main(args, argv) -> int:
+    given_networks(args)  # fail fast on a bad run directory
+    results = run(args, argv)
     print()
     print(format_report(results), flush=True)
     print(f"wrote {args.out} and {Path(args.out).with_suffix('.json')}", flush=True)

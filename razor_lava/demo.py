@@ -19,13 +19,14 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import write_text_atomic
+from .cli.common import run_main
+from .configs import CONFIG_DIR, shipped_configs
 from .data.framing import frame_many
 from .data.registry import DATASETS, frame_spec_for, open_split
 from .demo_report import markdown_report, summary_rows, table
 from .plots import plot_class_frames
 
-CONFIG_DIR = Path(__file__).resolve().parents[1] / "train" / "configs"
-CONFIGS = {"synthetic": "synthetic_small.yaml"}  # other data sets: train/configs/<name>.yaml
+CONFIGS = {"synthetic": "synthetic_small"}  # the shipped config per data set; others: razor_lava/configs/<name>.yaml
 # RCS regulariser weight per data set. Off on the synthetic set: measured there it stalls training
 # (91.5% without, 23-56% with alpha 1e-4 .. 2e-3; docs/results.md), because its recordings end in
 # idle stretches at varying positions. On N-MNIST alpha 0.002 (cos floor 0.1) trains normally.
@@ -34,12 +35,15 @@ RCS_ALPHA_ELSEWHERE = 0.002
 
 
 def config_for(dataset: str) -> Path:
-    path = CONFIG_DIR / CONFIGS.get(dataset, f"{dataset}.yaml")
-    if not path.exists():
+    """The shipped training config of ``dataset`` (``razor_lava/configs/``)."""
+    name = CONFIGS.get(dataset, dataset)
+    shipped = shipped_configs()
+    if name not in shipped:
         from .errors import ConfigError
 
-        raise ConfigError("--dataset", f"no config for {dataset!r} (looked for {path})")
-    return path
+        raise ConfigError("--dataset", f"no shipped config for {dataset!r} (looked for {name}.yaml in "
+                          f"{CONFIG_DIR}; shipped: {', '.join(shipped)})")
+    return shipped[name]
 
 
 def stage_train(out: Path, args) -> dict:
@@ -168,17 +172,8 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from .errors import RazorLavaError
-
-    try:
-        return run(args, argv)
-    except RazorLavaError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"\ninterrupted: Lava workers stopped; training resumes from {args.out}/run/checkpoint.pt "
-              "when you run the same command again", file=sys.stderr)
-        return 130
+    return run_main(run, args, argv, interrupted=f"interrupted: Lava workers stopped; training resumes from "
+                                                 f"{args.out}/run/checkpoint.pt when you run the same command again")
 
 
 def run(args, argv=None) -> int:

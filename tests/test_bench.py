@@ -14,7 +14,7 @@ ROOT = Path(__file__).parents[1]
 
 
 def _load_bench():
-    sys.path.insert(0, str(ROOT / "bench"))  # as when run as a script: bench_report imports from beside it
+    """bench/bench.py is a script, not a module of the package: load it from its file (no sys.path change)."""
     spec = importlib.util.spec_from_file_location("razor_bench", ROOT / "bench" / "bench.py")
     mod = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = mod  # dataclasses look their module up here
@@ -41,7 +41,7 @@ def hand_made() -> dict:
         "synops_per_sample_gates_removed": 1.7e6, "accuracy_gates_removed": 0.83, "n_frames": 30}
     cut = dict(e3, accuracy=0.905, synops_per_sample=1.0e6, timesteps=20.0, mean_exit_step=19.0, epsilon=0.01,
                combined_reduction_same_weights=1.7)
-    ds = {"status": "ok", "config": "train/configs/synthetic_small.yaml", "networks": {"E1": "a", "E3": "b"},
+    ds = {"status": "ok", "config": "razor_lava/configs/synthetic_small.yaml", "networks": {"E1": "a", "E3": "b"},
           "samples": 20, "n_frames": 30, "gates": [2, 5], "gate_variants": ["window"], "cutoff_epsilon": 0.01,
           "rows": {"E1": _row(0.845, 2.0e6, 30.0), "E3": e3, "E3 + cutoff": cut},
           "lava_samples": 4,

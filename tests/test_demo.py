@@ -41,7 +41,7 @@ def test_summary_rows_carry_the_stage_numbers():
 def test_markdown_report_links_pictures_relative_to_the_folder(tmp_path):
     data = {"dataset": "synthetic", "description": "d", "train_samples": 10, "test_samples": 5,
             "frame_shape": [2, 32, 32, 30], "window_ms": 10, "events_per_sample_mean": 3.0}
-    train = TRAIN | {"config": "train/configs/x.yaml", "positions": "E3", "n_embeddings": 4, "pruner_rule": "r",
+    train = TRAIN | {"config": "razor_lava/configs/x.yaml", "positions": "E3", "n_embeddings": 4, "pruner_rule": "r",
                      "epochs": 1, "rcs_alpha": 0.002, "cutoff_epsilon": 0.01, "run_dir": str(tmp_path / "run")}
     rows = summary_rows(TRAIN, DEPLOY, PROFILE)
     md = markdown_report(tmp_path, data, train, rows, {"Totals": tmp_path / "profile" / "totals.png"}, "cmd", 90)

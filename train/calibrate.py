@@ -1,54 +1,13 @@
 #!/usr/bin/env python
-"""Calibrate (or re-calibrate) the Top-K cutoff of a trained run, after training.
+"""Calibrate (or re-calibrate) the Top-K cutoff of a trained run.
 
-    python train/calibrate.py runs/synthetic-e3 --epsilon 0.05
-    python train/calibrate.py runs/nmnist-e3 --data-root ../shared/data/nmnist-small --epsilon 0.02
-
-beta_t is calibrated on the run's training set, measured on its test set,
-stored in RUN_DIR/checkpoint.pt (key "cutoff") and RUN_DIR/network.h5 is
-re-exported with it. Prints the cutoff metrics as JSON.
+The program is razor_lava.cli.calibrate (``python -m razor_lava.cli.calibrate`` is the same);
+``--help`` lists its options and examples.
 """
 
-from __future__ import annotations
-
-import argparse
-import json
 import sys
-from pathlib import Path
 
-
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("run_dir")
-    ap.add_argument("--epsilon", type=float, default=0.05, help="allowed fraction of wrong early exits")
-    ap.add_argument("--data-root")
-    ap.add_argument("--batch-size", type=int, default=64)
-    args = ap.parse_args(argv)
-
-    import torch
-
-    from razor_lava.errors import ConfigError, RazorLavaError
-    from razor_lava.netfile import export_network
-    from razor_lava.training.cutoff import calibrate_run
-    from razor_lava.training.run import CHECKPOINT, RunOptions, _atomic_torch_save, load_data, load_trained
-
-    try:
-        if not 0.0 <= args.epsilon < 1.0:
-            raise ConfigError("--epsilon", f"expected 0 <= epsilon < 1, got {args.epsilon}")
-        run = Path(args.run_dir)
-        net = load_trained(run)
-        train_set, test_set = load_data(net.cfg, RunOptions(out=run, data_root=args.data_root, progress=False))
-        table, row = calibrate_run(net, train_set, test_set, args.epsilon, args.batch_size, "cpu")
-        ckpt = torch.load(run / CHECKPOINT, map_location="cpu")
-        ckpt["cutoff"] = table
-        _atomic_torch_save(ckpt, run / CHECKPOINT)
-        path = export_network(net, run / "network.h5", train_set.spec, train_set.classes, cutoff=table)
-    except RazorLavaError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    print(json.dumps(row | {"network": str(path)}, indent=2, default=float))
-    return 0
-
+from razor_lava.cli.calibrate import main
 
 if __name__ == "__main__":
     sys.exit(main())

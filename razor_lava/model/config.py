@@ -287,10 +287,15 @@ def _check_positions(cfg: NetConfig, source) -> None:
 
 
 def load_config(path: str | Path) -> NetConfig:
-    """Read and validate a YAML config file."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError("--config", f"no config file at {path}")
+    """Read and validate a YAML config: the path of a file, or a shipped config's name.
+
+    ``load_config("nmnist")`` reads the shipped ``razor_lava/configs/nmnist.yaml``;
+    ``razor_lava.configs.shipped_configs()`` lists the names. A path that is no
+    file and no shipped name raises ``ConfigError`` naming it and the shipped names.
+    """
+    from ..configs import config_path
+
+    path = config_path(path)
     try:
         raw = yaml.safe_load(path.read_text())
     except yaml.YAMLError as e:

@@ -17,7 +17,7 @@ ROOT = Path(__file__).parents[2]
 
 @pytest.mark.slow
 def test_calibrate_script_stores_the_table(tmp_path):
-    cfg = load_config(ROOT / "train" / "configs" / "synthetic_small.yaml")
+    cfg = load_config("synthetic_small")
     run = tmp_path / "run"
     train(cfg, RunOptions(out=run, epochs=1, train_samples=40, test_samples=20, progress=False),
           log=lambda *a: None)

@@ -1,8 +1,5 @@
 """RCS regulariser, config / CLI options, and the cutoff table in the network file and checkpoint."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
@@ -15,7 +12,6 @@ from razor_lava.model.config import parse_config, with_train_overrides
 from razor_lava.model.network import RazorNet
 from razor_lava.training.run import make_loss, train_epoch
 
-ROOT = Path(__file__).resolve().parents[2]
 RAW = {
     "data": {"dataset": "synthetic"},
     "input": [2, 8, 8],
@@ -106,22 +102,15 @@ def test_defaults_and_overrides():
     assert cfg.train["rcs_alpha"] == 0.0  # the original is untouched
 
 
-def _train_script():
-    spec = importlib.util.spec_from_file_location("train_script", ROOT / "train" / "train.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def test_cli_flags(capsys):
-    mod = _train_script()
+    from razor_lava.cli import train as mod
     args = mod.parse_args(["--config", "c", "--out", "o", "--rcs-alpha", "0.002", "--rcs-ref-fraction", "0.25",
                            "--rcs-cos-floor", "0", "--cutoff-epsilon", "0.1"])
     assert mod.train_overrides(args) == {"rcs_alpha": 0.002, "rcs_ref_fraction": 0.25, "rcs_cos_floor": 0.0,
                                          "cutoff_epsilon": 0.1}
     assert mod.train_overrides(mod.parse_args(["--config", "c", "--out", "o", "--no-cutoff"])) == \
         {"cutoff_epsilon": None}
-    rc = mod.main(["--config", str(ROOT / "train/configs/synthetic_small.yaml"), "--out", "/nonexistent/x",
+    rc = mod.main(["--config", "synthetic_small", "--out", "/nonexistent/x",
                    "--cutoff-epsilon", "1.5"])
     assert rc == 2 and "train.cutoff_epsilon" in capsys.readouterr().err
 

@@ -112,7 +112,7 @@ def test_deploy_script_report_on_the_embedded_data_set(tmp_path):
     from razor_lava.model.config import load_config
 
     torch.manual_seed(0)
-    net = RazorNet(load_config(ROOT / "train" / "configs" / "synthetic_small.yaml"))
+    net = RazorNet(load_config("synthetic_small"))
     path = export_network(net, tmp_path / "net.h5", default_frame_spec(), CLASSES)
     report_path = tmp_path / "deploy.json"
     # with the progress bar on: tqdm and Lava both want to set multiprocessing's start method
@@ -147,7 +147,7 @@ def test_trained_default_network_deploys_bit_exact_and_leaves_no_workers(tmp_pat
     from razor_lava.model.config import load_config
     from razor_lava.training.run import RunOptions, train
 
-    cfg = load_config(ROOT / "train" / "configs" / "synthetic_small.yaml")
+    cfg = load_config("synthetic_small")
     test = SyntheticGestures("test", n_samples=3)
     items = [test[i] for i in range(3)]
     for variant, rule in (("window", {"ratio": 0.3}), ("causal", {"theta": 0.9, "ratio": None})):

@@ -6,12 +6,13 @@ from pathlib import Path
 import pytest
 import torch
 
+from razor_lava.configs import CONFIG_DIR, config_path, shipped_configs
 from razor_lava.errors import ConfigError
 from razor_lava.fixed_point import GRADED_SCALE
 from razor_lava.model.config import load_config, parse_config
 from razor_lava.model.network import RazorNet
 
-CONFIGS = sorted((Path(__file__).parents[2] / "train" / "configs").glob("*.yaml"))
+CONFIGS = sorted(shipped_configs().values())
 
 SMALL = {
     "data": {"dataset": "synthetic"},
@@ -106,6 +107,39 @@ def test_bad_config_names_the_key(changes, key):
 def test_pruner_on_an_impossible_grid_is_refused():
     with pytest.raises(ConfigError, match="pruner.pool"):
         RazorNet(parse_config(with_({"pruner.positions": [3], "pruner.pool": [3, 3]})))
+
+
+def test_configs_ship_inside_the_package():
+    assert CONFIG_DIR == Path(__import__("razor_lava").__file__).resolve().parent / "configs"
+    assert list(shipped_configs()) == sorted(shipped_configs()) and all(p.is_file() for p in CONFIGS)
+
+
+def test_a_config_is_a_shipped_name_or_a_path(tmp_path, monkeypatch):
+    nmnist = CONFIG_DIR / "nmnist.yaml"
+    assert config_path("nmnist") == config_path("nmnist.yaml") == nmnist
+    assert config_path(nmnist) == nmnist and config_path(str(nmnist)) == nmnist
+    assert load_config("synthetic_small").to_dict() == load_config(CONFIG_DIR / "synthetic_small.yaml").to_dict()
+    # the configs' old home still names the shipped files
+    assert config_path("train/configs/nmnist.yaml") == nmnist
+    assert config_path(tmp_path / "train" / "configs" / "shd.yaml") == CONFIG_DIR / "shd.yaml"
+    # an existing file wins over a shipped name, also when it is called like one
+    own = tmp_path / "nmnist.yaml"
+    own.write_text((CONFIG_DIR / "synthetic_small.yaml").read_text())
+    monkeypatch.chdir(tmp_path)
+    assert config_path("nmnist.yaml") == Path("nmnist.yaml") and config_path("nmnist") == nmnist
+    (tmp_path / "nmnist").mkdir()  # a data folder named like a config does not hide the config
+    assert config_path("nmnist") == nmnist
+
+
+@pytest.mark.parametrize("given,problem", [("nmist", "'nmist' is neither a config file nor a shipped config name"),
+                                           ("some/dir/nmnist.yaml", "no config file at some/dir/nmnist.yaml"),
+                                           (".", ". is not a file")])
+def test_an_unknown_config_names_the_input_and_the_shipped_names(given, problem):
+    with pytest.raises(ConfigError) as e:
+        load_config(given)
+    msg = str(e.value)
+    assert "'--config'" in msg and problem in msg
+    assert all(name in msg for name in shipped_configs()), msg
 
 
 def test_missing_and_malformed_files(tmp_path):

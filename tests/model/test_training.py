@@ -63,7 +63,7 @@ def small_options(tmp_path, name, **kw):
 
 @pytest.fixture(scope="module")
 def small_cfg():
-    cfg = load_config("train/configs/synthetic_small.yaml")
+    cfg = load_config("synthetic_small")
     return cfg
 
 

@@ -4,14 +4,13 @@ import numpy as np
 import pytest
 
 from razor_lava.errors import ConfigError
+from razor_lava.profile.counts import SynopCounts
 from razor_lava.profile.energy import CONSTANTS, PROFILES, constants_table, estimate, operation_counts
-
-counts_mod = pytest.importorskip("razor_lava.profile.counts")
 
 
 def tiny_counts(keep=None):
     """2 samples x 2 frames, layers 1 (100 neurons, 1000 MACs/frame) and 3 (10 neurons, 50 MACs/frame)."""
-    return counts_mod.SynopCounts(
+    return SynopCounts(
         layers=[1, 3], names=["conv1", "dense3"],
         events={1: np.array([[2, 0], [1, 1]]), 3: np.array([[1, 1], [0, 2]])},
         synops={1: np.array([[10, 0], [5, 5]]), 3: np.array([[4, 6], [0, 10]])},

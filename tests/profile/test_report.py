@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from razor_lava.profile.counts import SynopCounts
 from razor_lava.profile.plots import plot_report
 from razor_lava.profile.report import counts_equal, profile_report, write_report
 
-counts_mod = pytest.importorskip("razor_lava.profile.counts")
 ROOT = Path(__file__).parents[2]
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -25,7 +25,7 @@ def made_up_counts(gates: bool, n=6, t=8, seed=0):
     events = {1: rng.integers(0, 50, (n, t))}
     events[2] = rng.integers(0, 30, (n, t)) * (drawn[1] if gates else 1)
     events[3] = rng.integers(0, 10, (n, t)) * (drawn[2] if gates else 1)
-    return counts_mod.SynopCounts(
+    return SynopCounts(
         layers=[1, 2, 3], names=["conv1", "conv2", "dense3"],
         events={i: e.astype(np.int64) for i, e in events.items()},
         synops={i: (e * fan[i]).astype(np.int64) for i, e in events.items()},
@@ -124,7 +124,6 @@ def test_a_network_without_gates_and_without_synops_still_reports(tmp_path):
 @pytest.mark.lava
 def test_profile_script_on_the_embedded_data_set(tmp_path):
     """Export the untrained default network; profile 4 synthetic samples, 1 of them also on Lava."""
-    pytest.importorskip("razor_lava.profile.lava_counter")
     import torch
 
     from razor_lava.data.synthetic import CLASSES, default_frame_spec
@@ -133,7 +132,7 @@ def test_profile_script_on_the_embedded_data_set(tmp_path):
     from razor_lava.model.network import RazorNet
 
     torch.manual_seed(0)
-    net = RazorNet(load_config(ROOT / "train" / "configs" / "synthetic_small.yaml"))
+    net = RazorNet(load_config("synthetic_small"))
     path = export_network(net, tmp_path / "net.h5", default_frame_spec(), CLASSES)
     out = tmp_path / "profile"
     r = subprocess.run([sys.executable, str(ROOT / "deploy" / "synops.py"), str(path), "--samples", "4",

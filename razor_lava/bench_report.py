@@ -1,7 +1,8 @@
 """The benchmark report: ratios and markdown tables from a results dict (pure: no measurement).
 
-``bench.py`` measures and fills the dict; this module only formats it, so
-tests/test_bench.py checks the tables against hand-made numbers.
+``bench/bench.py`` measures and fills the dict; this module only formats it
+(numbers through ``razor_lava.formatting``), so tests/test_bench.py checks the
+tables against hand-made numbers.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+
+from .formatting import pct, ratio, seconds
 
 LAVA_VARIANTS = {
     "with_gates": "(a) E3 with gates",
@@ -45,18 +48,6 @@ def ratios(ds: dict) -> dict:
     return out
 
 
-def _pct(v) -> str:
-    return "n/a" if v is None else f"{100 * v:.1f}%"
-
-
-def _x(v) -> str:
-    return "n/a" if v is None or (isinstance(v, float) and not math.isfinite(v)) else f"{v:.2f}x"
-
-
-def _s(v) -> str:
-    return "n/a" if v is None else (f"{v:.3f}" if v >= 0.01 else f"{v:.2e}")
-
-
 def _table(header: list, rows: list) -> list:
     return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + \
            ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
@@ -69,22 +60,22 @@ def format_synops(name: str, ds: dict) -> list:
     rat = ds.get("ratios") or ratios(ds)
     rows = []
     for key, r in ds["rows"].items():
-        fp = f"{_pct(r['frames_pruned'])} ({r['frames_pruned_count']}/{r['frames_possible']})" \
+        fp = f"{pct(r['frames_pruned'])} ({r['frames_pruned_count']}/{r['frames_possible']})" \
             if r.get("frames_possible") else "-"
-        rows.append([ROW_NAMES.get(key, key), _pct(r["accuracy"]), fp, f"{r['synops_per_sample']:.4g}",
-                     _x(rat["synops_reduction_vs_e1"].get(key)), f"{r['timesteps']:.2f}",
-                     _x(rat["timestep_reduction_vs_e1"].get(key))])
+        rows.append([ROW_NAMES.get(key, key), pct(r["accuracy"]), fp, f"{r['synops_per_sample']:.4g}",
+                     ratio(rat["synops_reduction_vs_e1"].get(key)), f"{r['timesteps']:.2f}",
+                     ratio(rat["timestep_reduction_vs_e1"].get(key))])
     lines = [f"### {name}: {ds['samples']} test samples x {ds['n_frames']} frames, "
              f"gates {ds['gates'] or 'none'} ({', '.join(ds['gate_variants']) or '-'}), "
              f"cutoff epsilon {ds['cutoff_epsilon'] if ds['cutoff_epsilon'] is not None else 'n/a (no table)'}", ""]
     lines += _table(["network", "accuracy", "frames pruned (gate frames)", "synops / sample", "synops vs E1",
                      "timesteps / sample", "timesteps vs E1"], rows)
     e3 = ds["rows"]["E3"]
-    lines += ["", f"E3 with its gates removed (same weights): {_pct(e3['accuracy_gates_removed'])} accuracy, "
+    lines += ["", f"E3 with its gates removed (same weights): {pct(e3['accuracy_gates_removed'])} accuracy, "
                   f"{e3['synops_per_sample_gates_removed']:.4g} synops / sample."]
     cut = ds["rows"].get("E3 + cutoff")
     if cut:
-        lines.append(f"Razor + cutoff vs neither on the same E3 weights: {_x(cut['combined_reduction_same_weights'])} "
+        lines.append(f"Razor + cutoff vs neither on the same E3 weights: {ratio(cut['combined_reduction_same_weights'])} "
                      f"fewer synops (profile_network's combined_reduction); mean exit frame "
                      f"{cut['mean_exit_step']:.2f} (0-based).")
     return lines + [""]
@@ -97,22 +88,22 @@ def format_lava(name: str, ds: dict) -> list:
         v = lava.get(key)
         if not v:
             continue
-        rows.append([label, f"{v['mean_steps']:.1f}", _s(v["seconds_per_sample"]), _s(v["median"]), _s(v["min"]),
-                     _x(_div(v["seconds_per_sample"], lava["with_gates"]["seconds_per_sample"]))])
+        rows.append([label, f"{v['mean_steps']:.1f}", seconds(v["seconds_per_sample"]), seconds(v["median"]), seconds(v["min"]),
+                     ratio(_div(v["seconds_per_sample"], lava["with_gates"]["seconds_per_sample"]))])
     lines = [f"### {name}: {ds['lava_samples']} samples, interleaved", ""]
     lines += _table(["run", "steps / sample", "s / sample (mean)", "median", "min", "vs (a)"], rows)
-    lines += ["", f"(a)/(b) = {_x(rat['a_over_b'])}, (a)/(c) = {_x(rat['a_over_c'])}, "
-                  f"(b)/(c) = {_x(rat['b_over_c'])}"
-              + (f", (d)/(a) = {_x(rat['d_over_a'])}" if rat.get("d_over_a") is not None else "") + ".",
+    lines += ["", f"(a)/(b) = {ratio(rat['a_over_b'])}, (a)/(c) = {ratio(rat['a_over_c'])}, "
+                  f"(b)/(c) = {ratio(rat['b_over_c'])}"
+              + (f", (d)/(a) = {ratio(rat['d_over_a'])}" if rat.get("d_over_a") is not None else "") + ".",
               f"Lava worker processes left after the runs: {lava.get('leftover_workers', 'n/a')}.", ""]
     return lines
 
 
 def format_slayer_row(name: str, ds: dict) -> list:
     sl, rat = ds["slayer"], ds.get("ratios") or ratios(ds)
-    return [name, sl["samples"], _s(ds["lava"]["with_gates"]["seconds_per_sample"]), _s(sl["seconds_per_sample"]),
-            _s(sl["wall_seconds_per_sample"]), _x(rat["lava_over_slayer"]), _pct(sl["prediction_agreement"]),
-            _pct(sl["output_agreement"]), _pct(sl["gate_decision_agreement"])]
+    return [name, sl["samples"], seconds(ds["lava"]["with_gates"]["seconds_per_sample"]), seconds(sl["seconds_per_sample"]),
+            seconds(sl["wall_seconds_per_sample"]), ratio(rat["lava_over_slayer"]), pct(sl["prediction_agreement"]),
+            pct(sl["output_agreement"]), pct(sl["gate_decision_agreement"])]
 
 
 def format_report(results: dict) -> str:
@@ -168,7 +159,7 @@ def _finite(o):
 
 def write_outputs(results: dict, out) -> tuple[Path, Path]:
     """Write the markdown report to ``out`` and every number to ``out`` with .json, both atomically."""
-    from razor_lava.atomic import write_text_atomic
+    from .atomic import write_text_atomic
 
     out = Path(out)
     md = write_text_atomic(out, format_report(results))

@@ -1,0 +1,12 @@
+"""The command-line programs, one module per command, each with ``parse_args``, ``run`` and ``main``.
+
+- ``train``, ``export``, ``calibrate``, ``ablation``: training in lava-dl SLAYER
+  (``python train/<command>.py`` runs them);
+- ``deploy``, ``synops``: deployment and profiling on Lava (``python deploy/<command>.py``).
+
+``python -m razor_lava.cli.<command>`` is the same program. Every ``main``
+ends through ``common.run_main``: a ``RazorLavaError`` prints ``error: ...``
+and exits 2, Ctrl-C prints what was kept and exits 130.
+"""
+
+COMMANDS = ("train", "export", "calibrate", "ablation", "deploy", "synops")

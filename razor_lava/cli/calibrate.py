@@ -1,0 +1,60 @@
+"""Calibrate (or re-calibrate) the Top-K cutoff of a trained run, after training.
+
+    python train/calibrate.py runs/synthetic-e3 --epsilon 0.05
+    python train/calibrate.py runs/nmnist-e3 --data-root ../shared/data/nmnist-small --epsilon 0.02
+
+beta_t is calibrated on the run's training set, measured on its test set,
+stored in RUN_DIR/checkpoint.pt (key "cutoff") and RUN_DIR/network.h5 is
+re-exported with it. Prints the cutoff metrics as JSON.
+``python -m razor_lava.cli.calibrate`` is the same program.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .common import run_main
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("run_dir")
+    ap.add_argument("--epsilon", type=float, default=0.05, help="allowed fraction of wrong early exits")
+    ap.add_argument("--data-root")
+    ap.add_argument("--batch-size", type=int, default=64)
+    return ap.parse_args(argv)
+
+
+def run(args) -> int:
+    """Calibrate, store the table in the checkpoint, re-export network.h5; print the metrics."""
+    import torch
+
+    from ..errors import ConfigError
+    from ..netfile import export_network
+    from ..training.cutoff import calibrate_run
+    from ..training.run import CHECKPOINT, RunOptions, _atomic_torch_save, load_data, load_trained
+
+    if not 0.0 <= args.epsilon < 1.0:
+        raise ConfigError("--epsilon", f"expected 0 <= epsilon < 1, got {args.epsilon}")
+    run_dir = Path(args.run_dir)
+    net = load_trained(run_dir)
+    train_set, test_set = load_data(net.cfg, RunOptions(out=run_dir, data_root=args.data_root, progress=False))
+    table, row = calibrate_run(net, train_set, test_set, args.epsilon, args.batch_size, "cpu")
+    ckpt = torch.load(run_dir / CHECKPOINT, map_location="cpu")
+    ckpt["cutoff"] = table
+    _atomic_torch_save(ckpt, run_dir / CHECKPOINT)
+    path = export_network(net, run_dir / "network.h5", train_set.spec, train_set.classes, cutoff=table)
+    print(json.dumps(row | {"network": str(path)}, indent=2, default=float))
+    return 0
+
+
+def main(argv=None) -> int:
+    return run_main(run, parse_args(argv), interrupted="interrupted (checkpoint.pt and network.h5 are each "
+                                                       "written atomically; run it again to finish)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""Train a Razor SNN in lava-dl SLAYER from a config.
+
+Example (embedded data set, no download):
+    python train/train.py --config synthetic_small --out runs/synthetic-e3
+N-MNIST subset, E1 (no pruning) for comparison:
+    python train/train.py --config nmnist --data-root ../shared/data/nmnist-small \
+        --out runs/nmnist-e1 --positions E1
+--config takes a shipped config's name (razor_lava/configs/: synthetic_small, nmnist,
+dvsgesture, ncaltech101, cifar10dvs, shd) or the path of a YAML file.
+``python -m razor_lava.cli.train`` is the same program.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .common import run_main
+
+PRUNER_FLAGS = ("positions", "n_embeddings", "ratio", "theta", "train_mode", "variant")
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--config", required=True,
+                    help="shipped config name (e.g. synthetic_small, nmnist) or a YAML file's path")
+    ap.add_argument("--out", required=True, help="run directory (checkpoints, metrics, network.h5)")
+    ap.add_argument("--data-root", help="data set directory (not needed for the embedded synthetic data)")
+    ap.add_argument("--epochs", type=int, help="override the config's train.epochs")
+    ap.add_argument("--batch-size", type=int)
+    ap.add_argument("--lr", type=float)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
+    ap.add_argument("--resume", action="store_true", help="continue from RUN_DIR/checkpoint.pt")
+    ap.add_argument("--train-samples", type=int, help="use only the first N training samples")
+    ap.add_argument("--test-samples", type=int, help="use only the first N test samples")
+    ap.add_argument("--cache-dir", help="cache framed splits here (e.g. .cache/frames)")
+    ap.add_argument("--no-progress", action="store_true")
+    g = ap.add_argument_group("pruner (override the config's pruner section)")
+    g.add_argument("--positions", help="E1 (none), E2 (encoder input), E3 (backbone blocks), E4 (all)")
+    g.add_argument("--n-embeddings", "-K", type=int, help="number of global temporal embeddings K")
+    g.add_argument("--ratio", type=float, help="razor ratio: prune this fraction of frames (window variant)")
+    g.add_argument("--theta", type=float, help="score threshold in (0, 1) instead of a ratio")
+    g.add_argument("--train-mode", choices=["soft", "ste"])
+    g.add_argument("--variant", choices=["window", "causal"])
+    c = ap.add_argument_group("Top-K cutoff and RCS regulariser (override the config's train section)")
+    c.add_argument("--rcs-alpha", type=float, help="weight of the RCS regulariser (0 = off; paper about 0.002)")
+    c.add_argument("--rcs-ref-fraction", type=float, help="fraction of final timesteps forming the RCS reference")
+    c.add_argument("--rcs-cos-floor", type=float,
+                   help="floor on the cosine in the RCS term 1/cos (default 0.1; 0 = the paper's form, unstable here)")
+    c.add_argument("--cutoff-epsilon", type=float,
+                   help="calibrate the cutoff for this error rate among early exits (default 0.05)")
+    c.add_argument("--no-cutoff", action="store_true", help="skip the cutoff calibration at the end")
+    return ap.parse_args(argv)
+
+
+def train_overrides(args) -> dict:
+    """The ``train`` config keys given on the command line."""
+    out = {k: getattr(args, k) for k in ("rcs_alpha", "rcs_ref_fraction", "rcs_cos_floor", "cutoff_epsilon")
+           if getattr(args, k) is not None}
+    if args.no_cutoff:
+        out["cutoff_epsilon"] = None
+    return out
+
+
+def pruner_overrides(args) -> dict:
+    """The ``pruner`` config keys given on the command line (a ratio and a threshold exclude each other)."""
+    pruner = {k: getattr(args, k) for k in PRUNER_FLAGS if getattr(args, k) is not None}
+    if "theta" in pruner and "ratio" not in pruner:
+        pruner["ratio"] = None
+    if "ratio" in pruner and pruner["ratio"] is not None and "theta" not in pruner:
+        pruner["theta"] = None
+    return pruner
+
+
+def run(args) -> int:
+    """Train, calibrate the cutoff, export; print the last epoch's metrics as JSON."""
+    import torch
+
+    from ..model.config import load_config, with_train_overrides
+    from ..training.run import RunOptions, train
+
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    cfg = with_train_overrides(load_config(args.config), train_overrides(args))
+    opts = RunOptions(out=Path(args.out), data_root=args.data_root, epochs=args.epochs, seed=args.seed,
+                      device=args.device, pruner=pruner_overrides(args), train_samples=args.train_samples,
+                      test_samples=args.test_samples, batch_size=args.batch_size, lr=args.lr,
+                      resume=args.resume, progress=not args.no_progress, cache_dir=args.cache_dir)
+    last = train(cfg, opts)
+    summary = {k: v for k, v in last.items() if k != "pruners"}
+    print(json.dumps(summary | {"pruners": last.get("pruners", {}), "network": f"{args.out}/network.h5"}, indent=2))
+    return 0
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    return run_main(run, args, interrupted=f"interrupted: the last finished epoch is in {args.out}/checkpoint.pt; "
+                                           "continue with --resume")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
