@@ -172,8 +172,12 @@ def _pair(layer: dict, name: str, key: str, source, default=None, minimum: int =
     return [int(pair[0]), int(pair[1])]
 
 
-def parse_config(raw: dict, source: str | None = None) -> NetConfig:
-    """Validate a config mapping; errors name the offending key."""
+def parse_config(raw: dict, source: str | None = None, any_output: bool = False) -> NetConfig:
+    """Validate a config mapping; errors name the offending key.
+
+    ``any_output``: the last layer may be a conv (the reference of a network file
+    cut short with ``num_layers``); a trained network ends in a dense class layer.
+    """
     if not isinstance(raw, dict):
         raise ConfigError("(top level)", "expected a mapping", source)
     known = {"name", "description", "data", "input", "neuron", "layers", "pruner", "train"}
@@ -225,7 +229,7 @@ def parse_config(raw: dict, source: str | None = None) -> NetConfig:
                 raise ConfigError(f"{key}.neuron", "LIAF (graded) neurons are supported on dense layers only",
                                   source)
         layers.append(out)
-    if layers[-1]["type"] != "dense":
+    if layers[-1]["type"] != "dense" and not any_output:
         raise ConfigError(f"layers[{len(layers) - 1}].type", "the last layer must be dense (the class outputs)", source)
     pruner = _merge(DEFAULT_PRUNER, raw.get("pruner"), "pruner", source)
     # The config's theta/ratio over the defaults: a theta given alone replaces the default ratio.
