@@ -3,7 +3,7 @@
 A config has ``data`` (data set name + framing overrides), ``input`` (C, H, W
 or C), ``neuron`` (CUBA defaults), ``layers`` (conv / pool / flatten /
 dense), ``pruner`` (positions E1-E4 and the pruner's options) and ``train``.
-See ``train/configs/*.yaml`` for the shipped ones.
+See ``razor_lava/configs/*.yaml`` for the shipped ones (``razor_lava.configs``).
 """
 
 from __future__ import annotations
