@@ -171,6 +171,16 @@ def test_aedat2_timestamp_wrap_is_unwrapped(tmp_path):
     assert ev["t"].tolist() == [2**32 - 10, 2**32 - 1, 2**32 + 5]
 
 
+def test_aedat2_a_corrupt_timestamp_is_not_taken_for_a_wrap(tmp_path):
+    """One word near 2**32 among small timestamps: the old rule unwrapped it and shifted every later event."""
+    addr = dvs128_address([1, 2, 3, 4], [4, 5, 6, 7], [0, 1, 0, 1])
+    with pytest.raises(DataFormatError, match=r"jumps from 1000 us to 4294967000 us at event 1 .*corrupt"):
+        read_aedat2(write(tmp_path / "c.aedat", aedat2_bytes(addr, [1000, 2**32 - 296, 1100, 1200])), "raw")
+    # a step back that is no wrap (not from the top of the range to its bottom) is a backwards timestamp
+    with pytest.raises(DataFormatError, match="timestamps go backwards"):
+        read_aedat2(write(tmp_path / "b.aedat", aedat2_bytes(addr, [2**31 + 10, 2**31 + 20, 5, 6])), "raw")
+
+
 def _aedat2_valid():
     return aedat2_bytes(dvs128_address([1, 2], [3, 4], [0, 1]), [10, 20])
 
@@ -196,8 +206,8 @@ def test_aedat2_bad_input(tmp_path, data, match):
 
 # ----------------------------------------------------------------------------- SHD
 
-SHD_TIMES = [np.array([0.5, 0.001, 0.25], np.float32), np.array([1.0 / 1024, 0.75], np.float32), np.array([0.0])]
-SHD_UNITS = [np.array([699, 3, 10]), np.array([0, 1]), np.array([42])]
+SHD_TIMES = [np.array([0.001, 0.25, 0.5], np.float32), np.array([1.0 / 1024, 0.75], np.float32), np.array([0.0])]
+SHD_UNITS = [np.array([3, 10, 699]), np.array([0, 1]), np.array([42])]
 
 
 def test_shd_round_trip(tmp_path):
@@ -205,10 +215,8 @@ def test_shd_round_trip(tmp_path):
     with SHDFile(path) as f:
         assert len(f) == 3 and f.labels.tolist() == [19, 0, 7] and f.class_names[19] == "k19"
         for i in range(3):
-            times = SHD_TIMES[i].astype(np.float32).astype(np.float64)
-            order = np.argsort(times, kind="stable")
-            t = np.rint(times[order] * 1e6).astype(np.int64)
-            assert_events(f.read(i), SHD_UNITS[i][order], np.zeros(t.size), np.zeros(t.size), t)
+            t = np.rint(SHD_TIMES[i].astype(np.float32).astype(np.float64) * 1e6).astype(np.int64)
+            assert_events(f.read(i), SHD_UNITS[i], np.zeros(t.size), np.zeros(t.size), t)
         assert f.read(0)["t"].tolist() == [1000, 250000, 500000] and f.label(-1) == 7
         clone = pickle.loads(pickle.dumps(f))  # reopens lazily, e.g. in a DataLoader worker
         assert clone.read(1)["x"].tolist() == [0, 1]
@@ -230,6 +238,8 @@ def test_shd_class_names_fallback(tmp_path):
         (dict(units=[np.array([700, 1, 2]), *SHD_UNITS[1:]]), "unit ids span"),
         (dict(times=[np.array([0.1, np.nan, 0.2]), *SHD_TIMES[1:]]), "not finite"),
         (dict(times=[np.array([0.1, -0.2, 0.2]), *SHD_TIMES[1:]]), "negative timestamp"),
+        # the README's rule: times that go backwards raise, nothing is sorted silently
+        (dict(times=[np.array([0.5, 0.001, 0.25]), *SHD_TIMES[1:]]), "timestamps go backwards at event 1"),
         (dict(times=[np.array([]), *SHD_TIMES[1:]], units=[np.array([]), *SHD_UNITS[1:]]), "empty"),
         (dict(times=[np.array([0.1, 0.2]), *SHD_TIMES[1:]]), "expected 1-D arrays of equal length"),
         (dict(labels=[1, 2]), "expected three 1-D datasets of equal length"),

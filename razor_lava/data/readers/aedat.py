@@ -138,12 +138,43 @@ def read_aedat3(path: str | os.PathLike, sensor_size: tuple[int, int, int] = DVS
     return decode_aedat3(read_bytes(path), sensor_size, source=os.fspath(path))
 
 
+# jAER timestamps are uint32 microseconds and wrap after ~71.6 minutes.
+_WRAP = 2**32
+# Consecutive events further apart than this (~17.9 minutes) are taken as a corrupt timestamp.
+_MAX_STEP = 2**30
+
+
+def _unwrap_uint32(ts: np.ndarray, source) -> np.ndarray:
+    """Unwrap 32-bit wrap-arounds, and only those.
+
+    A wrap is a step back from the top ``_MAX_STEP`` us of the 32-bit range to its
+    bottom ``_MAX_STEP`` us, after a stream that got there step by step: every
+    step between consecutive events (after unwrapping) lies in ``[0, _MAX_STEP]``.
+    Anything else, e.g. one corrupt timestamp near 2**32 in a stream of small
+    ones (a forward jump of hours, then "a wrap"), raises DataFormatError, so a
+    corrupt word never shifts every later event by 2**32.
+    """
+    if ts.size < 2:
+        return ts
+    d = np.diff(ts)
+    wraps = (d < -(_WRAP // 2)) & (ts[:-1] >= _WRAP - _MAX_STEP) & (ts[1:] < _MAX_STEP)
+    step = d + wraps * _WRAP
+    bad = np.flatnonzero(step > _MAX_STEP)
+    if bad.size:
+        i = int(bad[0])
+        raise DataFormatError(source, f"timestamp jumps from {int(ts[i])} us to {int(ts[i + 1])} us at event {i + 1} "
+                              f"(more than {_MAX_STEP} us forward): a corrupt timestamp, not a recording")
+    if wraps.any():
+        ts = ts + np.concatenate(([0], np.cumsum(wraps, dtype=np.int64))) * _WRAP
+    return ts  # steps back that are not wraps stay, and validate_events reports them
+
+
 def decode_aedat2(data: bytes, orientation: str = "spikingjelly", source: str | None = None) -> np.ndarray:
     """Decode jAER AEDAT 2.0 bytes of a DVS128 (CIFAR10-DVS) into a validated event array.
 
     Returns an EVENT_DTYPE array of shape ``(n,)`` on a 128x128x2 sensor,
-    ``t`` in microseconds (raw jAER timestamps; a 32-bit wrap-around, a jump
-    back by more than 2**31 us, is unwrapped).
+    ``t`` in microseconds (raw jAER timestamps; a 32-bit wrap-around is
+    unwrapped where the data show one, see ``_unwrap_uint32``).
 
     ``orientation="spikingjelly"`` (default) applies the convention of
     spikingjelly's ``cifar10_dvs.load_origin_data``, the loader most CIFAR10-DVS
@@ -181,11 +212,7 @@ def decode_aedat2(data: bytes, orientation: str = "spikingjelly", source: str | 
         )
     keep = (addr & 0x8000) == 0
     addr, ts = addr[keep], ts[keep]
-    if ts.size > 1:
-        # jAER timestamps are uint32 and wrap after ~71 minutes.
-        wraps = np.diff(ts) < -(2**31)
-        if wraps.any():
-            ts = ts + np.concatenate(([0], np.cumsum(wraps, dtype=np.int64))) * 2**32
+    ts = _unwrap_uint32(ts, source)
     a = addr.astype(np.int64)
     col, row, pol = (a >> 1) & 0x7F, (a >> 8) & 0x7F, a & 1
     events = np.empty(a.size, dtype=EVENT_DTYPE)

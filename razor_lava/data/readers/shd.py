@@ -3,7 +3,7 @@
 Layout (Cramer et al. 2020): ``spikes/times`` (ragged float arrays, seconds),
 ``spikes/units`` (ragged uint16, 0..699), ``labels`` (uint16, 20 classes), and
 optionally ``extra/keys`` (the 20 class names). Events come out with
-``x = unit, y = 0, p = 0, t = round(time * 1e6)`` microseconds, sorted by time,
+``x = unit, y = 0, p = 0, t = round(time * 1e6)`` microseconds, in time order (out-of-order times raise),
 on the sensor (700, 1, 1).
 """
 
@@ -104,7 +104,7 @@ class SHDFile:
         return int(self.labels[i])
 
     def read(self, i: int) -> np.ndarray:
-        """Events of sample ``i``: EVENT_DTYPE, shape ``(n,)``, sorted by ``t`` (us).
+        """Events of sample ``i``: EVENT_DTYPE, shape ``(n,)``, in time order (``t`` in us; times that go backwards raise DataFormatError).
 
         Raises IndexError outside ``0 <= i < len(self)`` (negative indices
         count from the end) and DataFormatError for a malformed sample.
@@ -134,10 +134,11 @@ class SHDFile:
                 f"unit ids span {int(units.min())}..{int(units.max())}: expected 0..{SHD_SENSOR_SIZE[0] - 1}",
             )
         t = np.rint(times * 1e6).astype(np.int64)
-        order = np.argsort(t, kind="stable")
         events = np.zeros(t.size, dtype=EVENT_DTYPE)
-        events["x"] = units[order]
-        events["t"] = t[order]
+        events["x"] = units
+        events["t"] = t
+        # No silent sort: the release stores each sample's spikes in time order, and spike
+        # times that go backwards are an error (validate_events names the first one).
         return validate_events(events, SHD_SENSOR_SIZE, source=source)
 
     def close(self) -> None:
