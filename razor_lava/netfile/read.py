@@ -293,14 +293,10 @@ def load_network_file(path: str | os.PathLike, num_layers: int | None = None) ->
             raise r.fail(f"malformed network file: {e}") from None
 
 
-def _read(r: _Reader, f: h5py.File, num_layers: int | None) -> NetworkFile:
-    layers = _layers(r, f, num_layers)
-    first = layers[0]
-    input_shape = first.shape if first.type == "input" else first.in_shape
-    nf = NetworkFile(path=r.path, layers=layers, input_shape=input_shape, num_layers=num_layers,
-                     input_block_skipped=first.type == "input" and "neuron" in f["layer/0"])
+def _format_version(r: _Reader, f: h5py.File) -> int | None:
+    """The razor group's format version (None: a plain netx file); a version 2 file must match its checksum."""
     if "razor" not in f:
-        return nf
+        return None
     g = f["razor"]
     version = g.attrs.get("format_version")
     if version is None:
@@ -308,7 +304,28 @@ def _read(r: _Reader, f: h5py.File, num_layers: int | None) -> NetworkFile:
     if int(version) > FORMAT_VERSION or int(version) < 1:
         raise r.fail(f"razor format version {int(version)} is not one this razor_lava reads (1 .. {FORMAT_VERSION})"
                      + ("; upgrade razor_lava" if int(version) > FORMAT_VERSION else ""))
-    nf.format_version = int(version)
+    if int(version) >= 2:
+        from .write import content_digest
+
+        if "checksum" not in g.attrs:
+            raise r.fail("razor: missing attribute 'checksum' (every razor_lava file of format 2 has one)")
+        if str(g.attrs["checksum"]) != content_digest(f):
+            raise r.fail("the file's content does not match its checksum (razor/checksum): it was damaged or "
+                         "edited after razor_lava wrote it; export it again")
+    return int(version)
+
+
+def _read(r: _Reader, f: h5py.File, num_layers: int | None) -> NetworkFile:
+    version = _format_version(r, f)  # first: a damaged razor_lava file is reported as damaged
+    layers = _layers(r, f, num_layers)
+    first = layers[0]
+    input_shape = first.shape if first.type == "input" else first.in_shape
+    nf = NetworkFile(path=r.path, layers=layers, input_shape=input_shape, num_layers=num_layers,
+                     input_block_skipped=first.type == "input" and "neuron" in f["layer/0"])
+    if version is None:
+        return nf
+    g = f["razor"]
+    nf.format_version = version
     try:
         nf.config = yaml.safe_load(g.attrs["config"]) if "config" in g.attrs else None
         nf.classes = json.loads(g.attrs.get("classes", "[]"))

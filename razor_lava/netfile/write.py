@@ -4,7 +4,7 @@ Layout (format version 2; ``read.py`` also reads version 1)::
 
     layer/0 ...            netx layers (lava-dl block export; plain netx reads them)
     razor/                 attrs: format_version, generator, config (YAML),
-                           frame_spec (JSON), classes (JSON)
+                           frame_spec (JSON), classes (JSON), checksum (``content_digest``)
     razor/pruners/<k>/     pruner at the input of layer k (the layer index, spec.py):
                            attrs variant, ratio, theta, theta_int, pool, input_scale,
                            area, in_shape; datasets weight, bias, embeddings, lut
@@ -13,6 +13,7 @@ Layout (format version 2; ``read.py`` also reads version 1)::
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import asdict
@@ -47,7 +48,32 @@ def export_network(net, path: str | os.PathLike, frame_spec: FrameSpec | None = 
             _write_pruner(pg.create_group(str(k)), pruner.quantized(), net.layer_inputs[k])
         if cutoff is not None:
             write_cutoff(g, cutoff)
+        g.attrs["checksum"] = content_digest(f)
     return path
+
+
+def content_digest(f: h5py.File) -> str:
+    """SHA-256 of every dataset (path, dtype, shape, bytes) and every attribute under ``layer/`` and
+    ``razor/`` but ``razor``'s own ``checksum``: a file damaged after it was written no longer matches."""
+    h = hashlib.sha256()
+
+    def add_attrs(name, obj):
+        for k in sorted(obj.attrs):
+            if not (obj.name == "/razor" and k == "checksum"):
+                h.update(f"{name}@{k}={np.asarray(obj.attrs[k]).tobytes().hex()}".encode())
+
+    def visit(name, obj):
+        add_attrs(name, obj)
+        if isinstance(obj, h5py.Dataset):
+            v = np.asarray(obj[()])
+            h.update(f"{name}:{v.dtype.str}:{v.shape}".encode())
+            h.update(np.ascontiguousarray(v).tobytes())
+
+    for top in ("layer", "razor"):
+        if top in f:
+            add_attrs(top, f[top])
+            f[top].visititems(lambda name, obj, top=top: visit(f"{top}/{name}", obj))
+    return h.hexdigest()
 
 
 def _write_pruner(g: h5py.Group, p: PrunerParams, in_shape) -> None:
