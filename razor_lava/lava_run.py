@@ -246,6 +246,19 @@ def _hard_kill(rt, reap_timeout_s: float = 2.0) -> None:
             mp.Process.join(a, reap_timeout_s)  # reap; Lava's own join() has no timeout
         except (ValueError, AssertionError):
             pass
+        # Release what the killed worker held in this process: its exception pipe and its
+        # process sentinel (otherwise two or three file descriptors per worker per kill leak).
+        for conn in (getattr(a, "_pconn", None), getattr(a, "_cconn", None)):
+            try:
+                if conn is not None:
+                    conn.close()
+            except OSError:
+                pass
+        try:
+            if a.exitcode is not None:
+                mp.Process.close(a)
+        except (ValueError, AttributeError):
+            pass
     mi = rt._messaging_infrastructure
     # rt.join() ends the runtime's port threads in this process. A _Waiter thread stays
     # blocked in runtime.wait() for good: a daemon thread, it does not delay exit.

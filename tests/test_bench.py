@@ -252,3 +252,16 @@ def test_plain_netx_timing_runs_every_sample(tmp_path):
 def test_paths_inside_the_repository_are_shown_relative(tmp_path):
     assert bench.shown_path(ROOT / "runs" / "bench" / "x" / "network.h5") == "runs/bench/x/network.h5"
     assert bench.shown_path(tmp_path / "n.h5") == str(tmp_path / "n.h5")
+
+
+@pytest.mark.lava
+def test_soak_leaves_no_worker_fd_or_shared_memory(capsys):
+    """bench/soak.py, short: consecutive deploys, half killed by a time limit, leak nothing that counts."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("soak", ROOT / "bench" / "soak.py")
+    soak = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(soak)
+    result = soak.soak(8, log=lambda *a: None)
+    assert result["failed_on_purpose"] == 4  # the kill path really ran
+    assert result["ok"] and result["leaked"] == {"workers": 0, "fds": 0, "shm": 0}, result
