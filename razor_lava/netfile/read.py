@@ -57,6 +57,8 @@ class _Reader:
     def integers(self, g: h5py.Group, key: str, where: str, lo=None, hi=None) -> np.ndarray:
         """A dataset that Lava needs as integers, as int64; refuses NaN, fractions and values outside [lo, hi]."""
         raw = self.need(g, key, where)
+        if np.asarray(raw).dtype.kind not in "iufb":
+            raise self.fail(f"{where}/{key} holds {np.asarray(raw).dtype} values: expected numbers")
         try:
             a = np.asarray(raw, dtype=np.float64)
         except (TypeError, ValueError):
