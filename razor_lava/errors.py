@@ -41,6 +41,15 @@ class ConfigError(RazorLavaError, ValueError):
         super().__init__(f"{where}config key '{key}': {problem}")
 
 
+class UsageError(RazorLavaError, ValueError):
+    """A command-line option (or its library argument) is wrong or clashes with another; names it."""
+
+    def __init__(self, option: str, problem: str):
+        self.option = option
+        self.problem = problem
+        super().__init__(f"{option}: {problem}")
+
+
 class LavaRunError(RazorLavaError, RuntimeError):
     """A Lava run failed: a process model raised, a worker died, or it timed out.
 

@@ -9,12 +9,12 @@ EXIT_ERROR = 2  # a RazorLavaError: bad input the message names (argparse uses 2
 EXIT_INTERRUPTED = 130  # Ctrl-C, as a shell reports SIGINT
 
 
-def run_main(fn: Callable[..., int | None], *args, interrupted: str = "interrupted") -> int:
+def run_main(fn: Callable[..., int | None], *args, interrupted: str | Callable[[], str] = "interrupted") -> int:
     """``fn(*args)``'s exit code (``None`` counts as 0), with the programs' common endings.
 
     A ``RazorLavaError`` prints ``error: <message>`` on stderr and returns 2;
     ``KeyboardInterrupt`` prints ``interrupted`` (the command's own message:
-    what was kept, how to continue) on stderr and returns 130. Anything else
+    what was kept, how to continue; a callable is asked then) on stderr and returns 130. Anything else
     propagates with its traceback: that is a bug, not bad input.
     """
     from ..errors import RazorLavaError
@@ -25,7 +25,7 @@ def run_main(fn: Callable[..., int | None], *args, interrupted: str = "interrupt
         print(f"error: {e}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
-        print(f"\n{interrupted}", file=sys.stderr)
+        print(f"\n{interrupted() if callable(interrupted) else interrupted}", file=sys.stderr)
         return EXIT_INTERRUPTED
     return 0 if code is None else int(code)
 
@@ -70,3 +70,93 @@ def output_dir(text: str):
     if p.exists() and not p.is_dir():
         raise argparse.ArgumentTypeError(f"{text} is a file: expected a folder (it may not exist yet)")
     return p
+
+
+def add_sample_args(ap, default_samples: int) -> None:
+    """The arguments every script that runs a network file on data shares: the file, and which samples."""
+    ap.add_argument("network", help="network .h5 file (razor_lava export or plain lava-dl netx)")
+    ap.add_argument("--num-layers", type=positive_int,
+                    help="run only layer/0 .. layer/N-1 of the file (as netx's num_layers), e.g. to stop before a "
+                         "layer type razor_lava cannot run")
+    ap.add_argument("--dataset", help="data set name (default: the one the network was trained on)")
+    ap.add_argument("--data-root", help="data set directory (not needed for the embedded synthetic data)")
+    ap.add_argument("--split", default="test", choices=["train", "test"])
+    ap.add_argument("--samples", type=positive_int, default=default_samples,
+                    help="number of samples (from the start of the split)")
+
+
+def integer(lo: int | None = None, hi: int | None = None):
+    """An argparse type: an integer in [lo, hi] (either bound optional)."""
+    import argparse
+
+    what = "an integer" + (f" in [{lo}, {hi}]" if lo is not None and hi is not None else
+                           f" >= {lo}" if lo is not None else f" <= {hi}" if hi is not None else "")
+
+    def check(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if (lo is not None and v < lo) or (hi is not None and v > hi):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {v}")
+        return v
+
+    check.__name__ = what
+    return check
+
+
+def number(lo: float | None = None, hi: float | None = None, lo_open: bool = False, hi_open: bool = False,
+           note: str = ""):
+    """An argparse type: a finite number in the interval from ``lo`` to ``hi`` (``*_open``: that end excluded;
+    either bound optional); ``note`` ends the expectation ("0 = off")."""
+    import argparse
+    import math
+
+    if lo is not None and hi is not None:
+        rng = f" in {'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+    elif lo is not None or hi is not None:
+        rng = f" {'>' if lo_open else '>='} {lo:g}" if lo is not None else f" {'<' if hi_open else '<='} {hi:g}"
+    else:
+        rng = ""
+    what = "a number" + rng + (f" ({note})" if note else "")
+
+    def check(text: str) -> float:
+        try:
+            v = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not math.isfinite(v) or (lo is not None and (v <= lo if lo_open else v < lo)) or \
+                (hi is not None and (v >= hi if hi_open else v > hi)):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text}")
+        return v
+
+    check.__name__ = what
+    return check
+
+
+non_negative_int = integer(lo=0)
+seed_int = integer(lo=0, hi=2**32 - 1)  # numpy's seed range
+positive_float = number(lo=0, lo_open=True)
+non_negative_float = number(lo=0)
+
+
+def existing_dir(text: str) -> str:
+    """An argparse type: a folder that exists (returned as given), e.g. ``--data-root``."""
+    import argparse
+    import os
+
+    if not os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text}: " + ("is a file, expected a folder" if os.path.exists(text)
+                                                        else "no such folder"))
+    return text
+
+
+def existing_file(text: str) -> str:
+    """An argparse type: a file that exists (returned as given)."""
+    import argparse
+    import os
+
+    if not os.path.isfile(text):
+        raise argparse.ArgumentTypeError(f"{text}: " + ("is a folder, expected a file" if os.path.isdir(text)
+                                                        else "no such file"))
+    return text

@@ -26,7 +26,7 @@ from .common import run_main
 
 
 def parse_args(argv=None):
-    from ..deployment.samples import add_sample_args
+    from .common import add_sample_args, output_file
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_sample_args(ap, default_samples=50)
@@ -37,7 +37,7 @@ def parse_args(argv=None):
     ap.add_argument("--no-gates", action="store_true", help="run without the pruning gates (for comparison)")
     ap.add_argument("--cutoff", action="store_true",
                     help="stop each sample at its Top-K cutoff exit (needs the file's razor/cutoff table)")
-    ap.add_argument("--report", help="write the JSON report here")
+    ap.add_argument("--report", type=output_file, help="write the JSON report here (a file; written atomically)")
     ap.add_argument("--no-progress", action="store_true")
     return ap.parse_args(argv)
 

@@ -21,27 +21,36 @@ import argparse
 import sys
 
 from ..formatting import pct, ratio
-from .common import run_main
+from .common import positive_int, run_main
 
 
 def parse_args(argv=None):
-    from ..deployment.samples import add_sample_args
+    from .common import add_sample_args, output_dir
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_sample_args(ap, default_samples=100)
-    ap.add_argument("--lava-samples", type=int, default=5,
-                    help="samples also counted on the Lava simulator to check SLAYER's counts (0: none)")
-    ap.add_argument("--batch", type=int, default=32, help="SLAYER batch size")
+    ap.add_argument("--lava-samples", type=_non_negative_int,
+                    help="samples also counted on the Lava simulator to check SLAYER's counts (0: none; "
+                         "default: 5, or all samples when fewer)")
+    ap.add_argument("--batch", type=positive_int, default=32, help="SLAYER batch size")
     ap.add_argument("--example", type=int, default=0, help="sample whose gate decisions the frame plot shows")
-    ap.add_argument("--out", default="profile", help="report directory (created)")
+    ap.add_argument("--out", type=output_dir, default="profile", help="report directory (created)")
     ap.add_argument("--no-cutoff", action="store_true",
                     help="leave out the Top-K cutoff section even when the file has a cutoff table")
     ap.add_argument("--no-plots", action="store_true")
     ap.add_argument("--no-progress", action="store_true")
     args = ap.parse_args(argv)
-    if args.samples < 1 or args.lava_samples < 0 or args.batch < 1:
-        ap.error("--samples and --batch must be >= 1 and --lava-samples >= 0")
+    if args.lava_samples is None:
+        args.lava_samples = min(5, args.samples)
+    if args.lava_samples > args.samples:
+        ap.error(f"--lava-samples {args.lava_samples}: expected at most --samples ({args.samples})")
+    if not 0 <= args.example < args.samples:
+        ap.error(f"--example {args.example}: expected a sample index in 0 .. {args.samples - 1} (--samples)")
     return args
+
+
+def _non_negative_int(text: str) -> int:
+    return 0 if text.strip() == "0" else positive_int(text)
 
 
 def main(argv=None) -> int:

@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..errors import ConfigError, DatasetLayoutError
+from ..errors import ConfigError, DatasetLayoutError, UsageError
 from .framing import FrameSpec
 
 SPLITS = ("train", "test")
@@ -101,16 +101,46 @@ DATASETS = {
 }
 
 
-def open_split(name: str, split: str, root: str | Path | None = None, **kwargs):
-    """Open split ``split`` of data set ``name`` (see ``DATASETS``)."""
+def open_split(name: str, split: str, root: str | Path | None = None, limit: int | None = None, **kwargs):
+    """Open split ``split`` of data set ``name`` (see ``DATASETS``).
+
+    ``limit``: at most this many samples, the first ones (the embedded synthetic
+    set generates only those); None = all. ``root`` is refused for the embedded
+    set, which reads no directory, so a mistyped path is never ignored silently.
+    """
     if name not in DATASETS:
         raise ConfigError("data.dataset", f"unknown data set {name!r}; expected one of {sorted(DATASETS)}")
     if split not in SPLITS:
         raise ConfigError("split", f"expected one of {SPLITS}, got {split!r}")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise UsageError("--samples", f"expected an integer >= 1 or None (all), got {limit!r}")
     entry = DATASETS[name]
     if entry.needs_root and root is None:
         raise DatasetLayoutError("(no --data-root)", f"data set {name!r} reads a directory you already have: give its path")
-    return entry.opener(root, split, **kwargs)
+    if not entry.needs_root and root is not None:
+        raise UsageError("--data-root", f"the {name!r} data set is embedded and reads no directory; "
+                          f"drop --data-root {root}")
+    if not entry.needs_root and limit is not None:
+        kwargs = {"n_samples": limit, **kwargs}  # generated: make only the samples asked for
+    source = entry.opener(root, split, **kwargs)
+    return source if limit is None or len(source) <= limit else Subset(source, limit)
+
+
+class Subset:
+    """The first ``n`` samples of a data set (keeps its ``classes`` and ``sensor_size``)."""
+
+    def __init__(self, source, n: int):
+        self.source, self.n = source, n
+        self.classes = getattr(source, "classes", [])
+        self.sensor_size = source.sensor_size
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        if not 0 <= i < self.n:
+            raise IndexError(i)
+        return self.source[i]
 
 
 def frame_spec_for(name: str, sensor_size, overrides: dict | None = None) -> FrameSpec:

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..data.framing import frame_many
 from ..data.registry import frame_spec_for, open_split
-from ..errors import ConfigError
+from ..errors import UsageError
 from ..netfile import NetworkFile
 
 
@@ -19,26 +19,21 @@ def load_samples(nf: NetworkFile, dataset: str | None = None, split: str = "test
     """
     name = dataset or ((nf.config or {}).get("data", {}) or {}).get("dataset")
     if name is None:
-        raise ConfigError("--dataset", f"{nf.path} does not say which data set it was trained on; give --dataset")
-    kwargs = {"n_samples": n} if name == "synthetic" else {}
-    source = open_split(name, split, data_root, **kwargs)
+        raise UsageError("--dataset", f"{nf.path} does not say which data set it was trained on; give --dataset")
+    source = open_split(name, split, data_root, limit=n)
     spec = nf.frame_spec if nf.frame_spec is not None else frame_spec_for(name, source.sensor_size)
-    items = [source[i] for i in range(min(n, len(source)))]
+    # The fit is checked before a single event is framed or a Lava process built.
+    if tuple(spec.sensor_size) != tuple(source.sensor_size):
+        raise UsageError("--dataset", f"{name} events come from a {_sensor(source.sensor_size)} sensor, but "
+                          f"{nf.path} was framed for a {_sensor(spec.sensor_size)} one: deploy it on the data set "
+                          "it was trained on")
+    if spec.frame_shape[:-1] != tuple(nf.input_shape):
+        raise UsageError("--dataset", f"{name} frames are {spec.frame_shape[:-1]} (C x H x W) but {nf.path} "
+                          f"expects {tuple(nf.input_shape)}")
+    items = [source[i] for i in range(len(source))]
     frames = frame_many([e for e, _ in items], spec)
-    if frames.shape[1:-1] != tuple(nf.input_shape):
-        raise ConfigError("--dataset", f"{name} frames are {frames.shape[1:-1]} but the network expects "
-                          f"{tuple(nf.input_shape)}")
     return frames, np.array([y for _, y in items], dtype=np.int64), name
 
 
-def add_sample_args(ap, default_samples: int) -> None:
-    """The arguments every script that runs a network file on data shares: the file, and which samples."""
-    ap.add_argument("network", help="network .h5 file (razor_lava export or plain lava-dl netx)")
-    ap.add_argument("--num-layers", type=int,
-                    help="run only layer/0 .. layer/N-1 of the file (as netx's num_layers), e.g. to stop before a "
-                         "layer type razor_lava cannot run")
-    ap.add_argument("--dataset", help="data set name (default: the one the network was trained on)")
-    ap.add_argument("--data-root", help="data set directory (not needed for the embedded synthetic data)")
-    ap.add_argument("--split", default="test", choices=["train", "test"])
-    ap.add_argument("--samples", type=int, default=default_samples,
-                    help="number of samples (from the start of the split)")
+def _sensor(size) -> str:
+    return " x ".join(str(int(v)) for v in size)
