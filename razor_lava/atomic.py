@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 
 @contextmanager
@@ -32,3 +33,32 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(text, newline="")
     return Path(path)
+
+
+def first_missing(path: str | os.PathLike) -> Path | None:
+    """The outermost folder that ``path.mkdir(parents=True)`` would create (``path`` itself, or an ancestor
+    of it); None if ``path`` exists."""
+    p, top = Path(os.path.abspath(path)), None
+    while not os.path.lexists(p):
+        top, p = p, p.parent
+    return top
+
+
+@contextmanager
+def removed_on_failure(path: str | os.PathLike, keep: Callable[[], bool] = lambda: False) -> Iterator[None]:
+    """Remove the folders the block created for ``path`` if it fails (an error or Ctrl-C).
+
+    Only what did not exist on entry is removed (``first_missing``: ``path`` or the outermost new ancestor,
+    with everything in it); a folder that existed before is never touched. ``keep()`` (asked on failure)
+    says the folder holds something worth keeping after all (e.g. a checkpoint to resume from).
+    """
+    top = first_missing(path)
+    try:
+        yield
+    except BaseException:
+        if top is not None and os.path.lexists(top) and not keep():
+            if top.is_dir() and not top.is_symlink():
+                shutil.rmtree(top, ignore_errors=True)
+            else:
+                top.unlink(missing_ok=True)
+        raise

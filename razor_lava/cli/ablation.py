@@ -19,34 +19,53 @@ import time
 from pathlib import Path
 
 from ..formatting import pct
-from .common import run_main
+from .common import existing_dir, non_negative_int, output_dir, positive_int, run_main, seed_int
+
+POSITIONS = ("E1", "E2", "E3", "E4")
 
 
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", required=True, help="shipped config name (e.g. synthetic_small) or a YAML file")
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--data-root")
-    ap.add_argument("--positions", nargs="*", default=["E1", "E3"], help="positions to compare (K from the config)")
-    ap.add_argument("--K", nargs="*", type=int, default=[], help="embedding counts to compare at E3")
-    ap.add_argument("--epochs", type=int)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--train-samples", type=int)
-    ap.add_argument("--test-samples", type=int)
-    ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--out", required=True, type=output_dir,
+                    help="folder of the variants' run folders and the table")
+    ap.add_argument("--data-root", type=existing_dir)
+    ap.add_argument("--positions", nargs="*", default=["E1", "E3"], choices=POSITIONS,
+                    help="positions to compare (K from the config)")
+    ap.add_argument("--K", nargs="*", type=non_negative_int, default=[], help="embedding counts to compare at E3")
+    ap.add_argument("--epochs", type=positive_int)
+    ap.add_argument("--seed", type=seed_int, default=0)
+    ap.add_argument("--train-samples", type=positive_int)
+    ap.add_argument("--test-samples", type=positive_int)
+    ap.add_argument("--resume", action="store_true",
+                    help="continue the variants that have a checkpoint under OUT (an error if none has)")
     return ap.parse_args(argv)
 
 
 def run(args) -> int:
     """Train every variant, write OUT/ablation.json after each and OUT/ablation.md at the end; print the table."""
+    from ..atomic import write_text_atomic
+    from ..errors import UsageError
     from ..model.config import load_config
-    from ..training.run import RunOptions, train
+    from ..model.network import RazorNet
+    from ..training.run import CHECKPOINT, RunOptions, train
 
+    for flag, given in (("--positions", args.positions), ("--K", args.K)):
+        twice = sorted({v for v in given if given.count(v) > 1})
+        if twice:
+            raise UsageError(flag, f"{twice[0]} is listed twice")
     cfg = load_config(args.config)
     variants = [(p, {"positions": p}) for p in args.positions]
     variants += [(f"E3-K{k}", {"positions": "E3", "n_embeddings": k}) for k in args.K
                  if not (k == cfg.pruner["n_embeddings"] and "E3" in args.positions)]
+    if not variants:
+        raise UsageError("--positions/--K", "nothing to compare: give some positions or embedding counts")
+    for _, pruner in variants:  # every variant's network builds, before the first one trains for minutes
+        RazorNet(cfg, pruner)
     out = Path(args.out)
+    if args.resume and not any((out / name / CHECKPOINT).is_file() for name, _ in variants):
+        raise UsageError("--resume", f"no {out}/<variant>/{CHECKPOINT} for any of the variants "
+                          f"{[n for n, _ in variants]}: nothing to resume (run without --resume to start)")
     rows = []
     for name, pruner in variants:
         print(f"== {name}: {pruner}", flush=True)
@@ -59,7 +78,7 @@ def run(args) -> int:
                      "input_events_removed": last["input_events_removed"],
                      "pruners": last["pruners"], "seconds_per_epoch": last["seconds_train"],
                      "seconds_total": round(time.perf_counter() - t0, 1)})
-        (out / "ablation.json").write_text(json.dumps(rows, indent=2))
+        write_text_atomic(out / "ablation.json", json.dumps(rows, indent=2))
     lines = [f"# Ablation: {cfg.name} ({args.config}), seed {args.seed}", "",
              "| variant | K | test accuracy | frames pruned (mean over pruners) | input events removed | s/epoch |",
              "|---|---|---|---|---|---|"]
@@ -68,7 +87,7 @@ def run(args) -> int:
         lines.append(f"| {r['variant']} | {k} | {pct(r['test_accuracy'])} | "
                      f"{pct(r['frames_pruned_mean'])} | {pct(r['input_events_removed'])} | "
                      f"{r['seconds_per_epoch']:.1f} |")
-    (out / "ablation.md").write_text("\n".join(lines) + "\n")
+    write_text_atomic(out / "ablation.md", "\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0
 

@@ -16,15 +16,16 @@ import json
 import sys
 from pathlib import Path
 
-from .common import run_main
+from .common import existing_dir, number, positive_int, run_main
 
 
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("run_dir")
-    ap.add_argument("--epsilon", type=float, default=0.05, help="allowed fraction of wrong early exits")
-    ap.add_argument("--data-root")
-    ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("run_dir", help="a run folder written by train/train.py (holds checkpoint.pt)")
+    ap.add_argument("--epsilon", type=number(0, 1, hi_open=True), default=0.05,
+                    help="allowed fraction of wrong early exits, in [0, 1)")
+    ap.add_argument("--data-root", type=existing_dir)
+    ap.add_argument("--batch-size", type=positive_int, default=64)
     return ap.parse_args(argv)
 
 
@@ -32,28 +33,32 @@ def run(args) -> int:
     """Calibrate, store the table in the checkpoint, re-export network.h5; print the metrics."""
     import torch
 
-    from ..errors import ConfigError
+    from ..atomic import atomic_path
+    from ..errors import UsageError
     from ..netfile import export_network
     from ..training.cutoff import calibrate_run
-    from ..training.run import CHECKPOINT, RunOptions, _atomic_torch_save, load_data, load_trained
+    from ..training.run import CHECKPOINT, RunOptions, _load_checkpoint, load_data, load_trained
 
     if not 0.0 <= args.epsilon < 1.0:
-        raise ConfigError("--epsilon", f"expected 0 <= epsilon < 1, got {args.epsilon}")
+        raise UsageError("--epsilon", f"expected 0 <= epsilon < 1, got {args.epsilon}")
     run_dir = Path(args.run_dir)
     net = load_trained(run_dir)
     train_set, test_set = load_data(net.cfg, RunOptions(out=run_dir, data_root=args.data_root, progress=False))
     table, row = calibrate_run(net, train_set, test_set, args.epsilon, args.batch_size, "cpu")
-    ckpt = torch.load(run_dir / CHECKPOINT, map_location="cpu")
+    ckpt = _load_checkpoint(run_dir / CHECKPOINT, "cpu")
     ckpt["cutoff"] = table
-    _atomic_torch_save(ckpt, run_dir / CHECKPOINT)
-    path = export_network(net, run_dir / "network.h5", train_set.spec, train_set.classes, cutoff=table)
+    # Both files or neither: the checkpoint is written beside its place first and moved there only once the
+    # network file (itself written atomically) is in place; a failure before that leaves both as they were.
+    with atomic_path(run_dir / CHECKPOINT) as tmp:
+        torch.save(ckpt, tmp)
+        path = export_network(net, run_dir / "network.h5", train_set.spec, train_set.classes, cutoff=table)
     print(json.dumps(row | {"network": str(path)}, indent=2, default=float))
     return 0
 
 
 def main(argv=None) -> int:
-    return run_main(run, parse_args(argv), interrupted="interrupted (checkpoint.pt and network.h5 are each "
-                                                       "written atomically; run it again to finish)")
+    return run_main(run, parse_args(argv), interrupted="interrupted (network.h5 and then checkpoint.pt are "
+                                                       "each written atomically; run it again to finish)")
 
 
 if __name__ == "__main__":

@@ -12,19 +12,21 @@ import argparse
 import sys
 from pathlib import Path
 
-from .common import run_main
+from .common import existing_dir, output_file, run_main
 
 
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("run_dir")
-    ap.add_argument("--out", help="default: RUN_DIR/network.h5")
-    ap.add_argument("--data-root", help="only to read class names of data sets on disk")
+    ap.add_argument("run_dir", help="a run folder written by train/train.py (holds checkpoint.pt)")
+    ap.add_argument("--out", type=output_file, help="default: RUN_DIR/network.h5 (written atomically: a failed "
+                    "export leaves an earlier file as it was and no new one)")
+    ap.add_argument("--data-root", type=existing_dir, help="only to read class names of data sets on disk")
     return ap.parse_args(argv)
 
 
 def run(args) -> int:
     """Export the run's network (with its cutoff table, if calibrated); print the file's path."""
+    from ..atomic import removed_on_failure
     from ..data.registry import frame_spec_for, open_split
     from ..netfile import export_network
     from ..training.run import load_cutoff, load_trained
@@ -33,8 +35,10 @@ def run(args) -> int:
     name = net.cfg.data["dataset"]
     source = open_split(name, "test", args.data_root, **({"n_samples": 1} if name == "synthetic" else {}))
     spec = frame_spec_for(name, source.sensor_size, {k: v for k, v in net.cfg.data.items() if k != "dataset"})
-    path = export_network(net, args.out or Path(args.run_dir) / "network.h5", spec, list(source.classes),
-                          cutoff=load_cutoff(args.run_dir))
+    cutoff = load_cutoff(args.run_dir)
+    out = args.out or Path(args.run_dir) / "network.h5"
+    with removed_on_failure(Path(out).parent):  # folders the atomic write creates for --out, if it fails
+        path = export_network(net, out, spec, list(source.classes), cutoff=cutoff)
     print(path)
     return 0
 

@@ -17,7 +17,8 @@ import json
 import sys
 from pathlib import Path
 
-from .common import run_main
+from .common import (existing_dir, non_negative_int, number, output_dir, positive_float, positive_int,
+                     run_main, seed_int)
 
 PRUNER_FLAGS = ("positions", "n_embeddings", "ratio", "theta", "train_mode", "variant")
 
@@ -26,23 +27,30 @@ def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", required=True,
                     help="shipped config name (e.g. synthetic_small, nmnist) or a YAML file's path")
-    ap.add_argument("--out", required=True, help="run directory (checkpoints, metrics, network.h5)")
-    ap.add_argument("--data-root", help="data set directory (not needed for the embedded synthetic data)")
-    ap.add_argument("--epochs", type=int, help="override the config's train.epochs")
-    ap.add_argument("--batch-size", type=int)
-    ap.add_argument("--lr", type=float)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", required=True, type=output_dir,
+                    help="run directory (checkpoints, metrics, network.h5); a failed run leaves none behind")
+    ap.add_argument("--data-root", type=existing_dir,
+                    help="data set directory (not needed for the embedded synthetic data)")
+    ap.add_argument("--epochs", type=positive_int, help="override the config's train.epochs")
+    ap.add_argument("--batch-size", type=positive_int, help="override the config's train.batch_size")
+    ap.add_argument("--lr", type=positive_float, help="override the config's train.lr")
+    ap.add_argument("--seed", type=seed_int, default=0)
     ap.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
-    ap.add_argument("--resume", action="store_true", help="continue from RUN_DIR/checkpoint.pt")
-    ap.add_argument("--train-samples", type=int, help="use only the first N training samples")
-    ap.add_argument("--test-samples", type=int, help="use only the first N test samples")
-    ap.add_argument("--cache-dir", help="cache framed splits here (e.g. .cache/frames)")
+    ap.add_argument("--resume", action="store_true",
+                    help="continue from RUN_DIR/checkpoint.pt (an error if there is none)")
+    ap.add_argument("--train-samples", type=positive_int, help="use only the first N training samples")
+    ap.add_argument("--test-samples", type=positive_int, help="use only the first N test samples")
+    ap.add_argument("--cache-dir", type=output_dir, help="cache framed splits here (e.g. .cache/frames)")
     ap.add_argument("--no-progress", action="store_true")
     g = ap.add_argument_group("pruner (override the config's pruner section)")
-    g.add_argument("--positions", help="E1 (none), E2 (encoder input), E3 (backbone blocks), E4 (all)")
-    g.add_argument("--n-embeddings", "-K", type=int, help="number of global temporal embeddings K")
-    g.add_argument("--ratio", type=float, help="razor ratio: prune this fraction of frames (window variant)")
-    g.add_argument("--theta", type=float, help="score threshold in (0, 1) instead of a ratio")
+    g.add_argument("--positions", choices=["E1", "E2", "E3", "E4"],
+                   help="E1 (none), E2 (encoder input), E3 (backbone blocks), E4 (all)")
+    g.add_argument("--n-embeddings", "-K", type=non_negative_int, help="number of global temporal embeddings K")
+    rule = g.add_mutually_exclusive_group()
+    rule.add_argument("--ratio", type=number(0, 1, hi_open=True),
+                      help="razor ratio: prune this fraction of frames (window variant)")
+    rule.add_argument("--theta", type=number(0, 1, lo_open=True, hi_open=True),
+                      help="score threshold in (0, 1) instead of a ratio")
     g.add_argument("--train-mode", choices=["soft", "ste"])
     g.add_argument("--variant", choices=["window", "causal"])
     c = ap.add_argument_group("Top-K cutoff and RCS regulariser (override the config's train section)")
@@ -50,10 +58,16 @@ def parse_args(argv=None):
     c.add_argument("--rcs-ref-fraction", type=float, help="fraction of final timesteps forming the RCS reference")
     c.add_argument("--rcs-cos-floor", type=float,
                    help="floor on the cosine in the RCS term 1/cos (default 0.1; 0 = the paper's form, unstable here)")
-    c.add_argument("--cutoff-epsilon", type=float,
-                   help="calibrate the cutoff for this error rate among early exits (default 0.05)")
-    c.add_argument("--no-cutoff", action="store_true", help="skip the cutoff calibration at the end")
+    cut = c.add_mutually_exclusive_group()
+    cut.add_argument("--cutoff-epsilon", type=float,
+                     help="calibrate the cutoff for this error rate among early exits (default 0.05)")
+    cut.add_argument("--no-cutoff", action="store_true", help="skip the cutoff calibration at the end")
     return ap.parse_args(argv)
+
+
+# The train-section flags: their ranges are the config schema's (razor_lava.model.config.TRAIN_SCHEMA).
+TRAIN_FLAGS = {"train.rcs_alpha": "--rcs-alpha", "train.rcs_ref_fraction": "--rcs-ref-fraction",
+               "train.rcs_cos_floor": "--rcs-cos-floor", "train.cutoff_epsilon": "--cutoff-epsilon"}
 
 
 def train_overrides(args) -> dict:
@@ -65,13 +79,15 @@ def train_overrides(args) -> dict:
     return out
 
 
-def pruner_overrides(args) -> dict:
-    """The ``pruner`` config keys given on the command line (a ratio and a threshold exclude each other)."""
+def pruner_overrides(args, cfg) -> dict:
+    """The ``pruner`` config keys given on the command line, with the threshold rule resolved against the
+    config's by ``pruning.params.resolve_rule`` (a theta given alone replaces the config's ratio and back)."""
+    from ..pruning.params import resolve_rule
+
     pruner = {k: getattr(args, k) for k in PRUNER_FLAGS if getattr(args, k) is not None}
-    if "theta" in pruner and "ratio" not in pruner:
-        pruner["ratio"] = None
-    if "ratio" in pruner and pruner["ratio"] is not None and "theta" not in pruner:
-        pruner["theta"] = None
+    if "theta" in pruner or "ratio" in pruner:
+        pruner["theta"], pruner["ratio"] = resolve_rule(cfg.pruner["theta"], cfg.pruner["ratio"],
+                                                        pruner.get("variant", cfg.pruner["variant"]), pruner)
     return pruner
 
 
@@ -79,13 +95,25 @@ def run(args) -> int:
     """Train, calibrate the cutoff, export; print the last epoch's metrics as JSON."""
     import torch
 
+    from ..errors import ConfigError, UsageError
     from ..model.config import load_config, with_train_overrides
-    from ..training.run import RunOptions, train
+    from ..training.run import CHECKPOINT, RunOptions, check_device, train
 
     torch.set_num_threads(max(1, torch.get_num_threads()))
-    cfg = with_train_overrides(load_config(args.config), train_overrides(args))
+    check_device(args.device, "--device")
+    if args.resume and not (Path(args.out) / CHECKPOINT).is_file():
+        raise UsageError("--resume", f"no {CHECKPOINT} in {args.out}: nothing to resume (run without --resume "
+                          "to start this run)")
+    cfg = load_config(args.config)
+    overrides = train_overrides(args)
+    try:
+        cfg = with_train_overrides(cfg, overrides)
+    except ConfigError as e:
+        if e.key not in TRAIN_FLAGS or e.key.split(".", 1)[1] not in overrides:
+            raise
+        raise UsageError(TRAIN_FLAGS[e.key], f"{e.problem} (the flag sets the config's {e.key})") from None
     opts = RunOptions(out=Path(args.out), data_root=args.data_root, epochs=args.epochs, seed=args.seed,
-                      device=args.device, pruner=pruner_overrides(args), train_samples=args.train_samples,
+                      device=args.device, pruner=pruner_overrides(args, cfg), train_samples=args.train_samples,
                       test_samples=args.test_samples, batch_size=args.batch_size, lr=args.lr,
                       resume=args.resume, progress=not args.no_progress, cache_dir=args.cache_dir)
     last = train(cfg, opts)
@@ -96,8 +124,14 @@ def run(args) -> int:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    return run_main(run, args, interrupted=f"interrupted: the last finished epoch is in {args.out}/checkpoint.pt; "
-                                           "continue with --resume")
+
+    def interrupted() -> str:
+        if (Path(args.out) / "checkpoint.pt").is_file():
+            return f"interrupted: the last finished epoch is in {args.out}/checkpoint.pt; continue with --resume"
+        return (f"interrupted before the first epoch finished: no {args.out}/checkpoint.pt to continue with "
+                "--resume (nothing of this run was kept); run it again")
+
+    return run_main(run, args, interrupted=interrupted)
 
 
 if __name__ == "__main__":

@@ -9,13 +9,16 @@ See ``razor_lava/configs/*.yaml`` for the shipped ones (``razor_lava.configs``).
 from __future__ import annotations
 
 import copy
+import math
+import numbers
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from ..errors import ConfigError
-from ..pruning.params import resolve_rule
+from ..pruning.params import TRAIN_MODES, VARIANTS, resolve_rule
 
 LAYER_TYPES = ("conv", "pool", "flatten", "dense")
 WEIGHTED = ("conv", "pool", "dense")
@@ -73,6 +76,154 @@ LAYER_KEYS = {
 }
 
 
+# ---- the schema: every value's type and range -------------------------------------------------------------
+# Types are checked, never coerced: YAML ``epochs: "3"`` or ``lr: fast`` is an error naming the key, the value
+# and what was expected; a bool is no number (``epochs: true``); NaN and infinities are no numbers either.
+
+@dataclass(frozen=True)
+class Num:
+    """A number (``integer``: an int) with optional bounds; ``null``: None is allowed too; ``note`` ends the
+    expectation (e.g. "0 = off")."""
+
+    integer: bool = False
+    lo: float | None = None
+    hi: float | None = None
+    lo_open: bool = False
+    hi_open: bool = False
+    null: bool = False
+    note: str = ""
+
+    def ok(self, v) -> bool:
+        if v is None:
+            return self.null
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral if self.integer else numbers.Real):
+            return False
+        if not math.isfinite(v):
+            return False
+        if self.lo is not None and (v <= self.lo if self.lo_open else v < self.lo):
+            return False
+        return not (self.hi is not None and (v >= self.hi if self.hi_open else v > self.hi))
+
+    def expected(self) -> str:
+        what = "an integer" if self.integer else "a number"
+        if self.lo is not None and self.hi is not None:
+            rng = f" in {'(' if self.lo_open else '['}{self.lo:g}, {self.hi:g}{')' if self.hi_open else ']'}"
+        elif self.lo is not None:
+            rng = f" {'>' if self.lo_open else '>='} {self.lo:g}"
+        elif self.hi is not None:
+            rng = f" {'<' if self.hi_open else '<='} {self.hi:g}"
+        else:
+            rng = ""
+        return what + rng + (" or null" if self.null else "") + (f" ({self.note})" if self.note else "")
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """One of a few strings (``null``: or None)."""
+
+    values: tuple
+    null: bool = False
+
+    def ok(self, v) -> bool:
+        return (v is None and self.null) or (isinstance(v, str) and v in self.values)
+
+    def expected(self) -> str:
+        return f"one of {', '.join(map(repr, self.values))}" + (" or null" if self.null else "")
+
+
+@dataclass(frozen=True)
+class Flag:
+    """true or false."""
+
+    def ok(self, v) -> bool:
+        return isinstance(v, bool) or type(v).__name__ == "bool_"  # a numpy bool from a network file
+
+    def expected(self) -> str:
+        return "true or false"
+
+
+@dataclass(frozen=True)
+class Text:
+    """A string (``null``: or None)."""
+
+    null: bool = False
+
+    def ok(self, v) -> bool:
+        return isinstance(v, str) or (v is None and self.null)
+
+    def expected(self) -> str:
+        return "a string" + (" or null" if self.null else "")
+
+
+NEURON_SCHEMA = {
+    "threshold": Num(lo=0, lo_open=True),
+    "current_decay": Num(lo=0, hi=1, note="0 = no decay"),
+    "voltage_decay": Num(lo=0, hi=1, note="0 = no decay"),
+    "tau_grad": Num(lo=0, lo_open=True),
+    "scale_grad": Num(lo=0, lo_open=True),
+    "requires_grad": Flag(),
+    "graded_spike": Flag(),
+}
+TRAIN_SCHEMA = {
+    "epochs": Num(integer=True, lo=1),
+    "batch_size": Num(integer=True, lo=1),
+    "lr": Num(lo=0, lo_open=True),
+    "weight_decay": Num(lo=0),
+    "loss": OneOf(LOSSES),
+    "true_rate": Num(lo=0, hi=1),
+    "false_rate": Num(lo=0, hi=1),
+    "rcs_alpha": Num(lo=0, note="0 = no RCS regulariser"),
+    "rcs_ref_fraction": Num(lo=0, hi=1, lo_open=True),
+    "rcs_cos_floor": Num(lo=0, hi=1, hi_open=True, note="0 = the paper's form"),
+    "cutoff_epsilon": Num(lo=0, hi=1, hi_open=True, null=True, note="null = no cutoff"),
+}
+# positions, pool, theta and ratio have their own checks (_check_positions, _pair, resolve_rule).
+PRUNER_SCHEMA = {
+    "n_embeddings": Num(integer=True, lo=0, note="K global temporal embeddings; 0 = none"),
+    "kernel": Num(integer=True, lo=1, note="odd"),
+    "train_mode": OneOf(TRAIN_MODES),
+    "variant": OneOf(VARIANTS),
+}
+# The data section's framing keys (razor_lava.data.framing.FrameSpec; ``size`` is checked by _pair).
+DATA_SCHEMA = {
+    "dataset": Text(),
+    "window_ms": Num(lo=0, lo_open=True),
+    "n_frames": Num(integer=True, lo=1),
+    "polarity": Flag(),
+    "mode": OneOf(("binary", "count")),
+    "clip": Num(integer=True, lo=1, hi=255),
+    "t_origin": OneOf(("zero", "first")),
+}
+DATA_KEYS = set(DATA_SCHEMA) | {"size"}
+_NUMBER_TEXT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+
+def _got(v) -> str:
+    """How an error shows a wrong value: its repr, with the type where the repr hides it."""
+    if isinstance(v, str):
+        hint = "; write the number without quotes" if _NUMBER_TEXT.fullmatch(v.strip()) else ""
+        return f"{v!r} (a string{hint})"
+    if isinstance(v, bool):
+        return f"{v!r} (a bool)"
+    if isinstance(v, (list, tuple, dict)):
+        return f"{v!r} (a {type(v).__name__})"
+    return repr(v)
+
+
+def check_value(v, spec, key: str, source=None):
+    """``v`` if it fits ``spec`` (Num, OneOf, Flag, Text), else ``ConfigError`` naming ``key``, ``v`` and the
+    expectation."""
+    if not spec.ok(v):
+        raise ConfigError(key, f"expected {spec.expected()}, got {_got(v)}", source)
+    return v
+
+
+def _check_section(values: dict, schema: dict, key: str, source) -> None:
+    for name, spec in schema.items():
+        if name in values:
+            check_value(values[name], spec, f"{key}.{name}", source)
+
+
 @dataclass
 class NetConfig:
     """A validated config. ``layers`` are dicts with defaults filled in."""
@@ -126,7 +277,8 @@ def _merge(defaults: dict, given, key: str, source) -> dict:
         raise ConfigError(key, f"expected a mapping, got {type(given).__name__}", source)
     unknown = set(given) - set(defaults)
     if unknown:
-        raise ConfigError(f"{key}.{sorted(unknown)[0]}", f"unknown key; expected some of {sorted(defaults)}", source)
+        raise ConfigError(f"{key}.{sorted(map(str, unknown))[0]}", f"unknown key; expected some of "
+                          f"{sorted(defaults)}", source)
     out = copy.deepcopy(defaults)
     out.update(given)
     return out
@@ -143,8 +295,9 @@ def _layer_neuron(layer: dict, defaults: dict, key: str, source) -> dict:
                           source)
     unknown = set(spec) - NEURON_KEYS
     if unknown:
-        raise ConfigError(f"{key}.neuron.{sorted(unknown)[0]}", f"unknown neuron parameter; expected some of "
+        raise ConfigError(f"{key}.neuron.{sorted(map(str, unknown))[0]}", f"unknown neuron parameter; expected some of "
                           f"{sorted(NEURON_KEYS)}", source)
+    _check_section(spec, NEURON_SCHEMA, f"{key}.neuron", source)
     out = dict(defaults)
     out.update(spec)
     out.setdefault("graded_spike", False)
@@ -156,7 +309,7 @@ def _positive_int(layer: dict, name: str, key: str, source, default=None) -> int
     if v is None:
         raise ConfigError(f"{key}.{name}", "missing; expected a positive integer", source)
     if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-        raise ConfigError(f"{key}.{name}", f"expected a positive integer, got {v!r}", source)
+        raise ConfigError(f"{key}.{name}", f"expected a positive integer, got {_got(v)}", source)
     return v
 
 
@@ -168,7 +321,8 @@ def _pair(layer: dict, name: str, key: str, source, default=None, minimum: int =
     pair = [v, v] if isinstance(v, int) and not isinstance(v, bool) else v
     if not (isinstance(pair, (list, tuple)) and len(pair) == 2
             and all(isinstance(x, int) and not isinstance(x, bool) and x >= minimum for x in pair)):
-        raise ConfigError(f"{key}.{name}", f"expected an integer >= {minimum} or [height, width], got {v!r}", source)
+        raise ConfigError(f"{key}.{name}", f"expected an integer >= {minimum} or [height, width] integers >= "
+                          f"{minimum}, got {_got(v)}", source)
     return [int(pair[0]), int(pair[1])]
 
 
@@ -183,14 +337,17 @@ def parse_config(raw: dict, source: str | None = None, any_output: bool = False)
     known = {"name", "description", "data", "input", "neuron", "layers", "pruner", "train"}
     unknown = set(raw) - known
     if unknown:
-        raise ConfigError(sorted(unknown)[0], f"unknown top-level key; expected some of {sorted(known)}", source)
-    data = raw.get("data") or {}
-    if not isinstance(data, dict) or "dataset" not in data:
-        raise ConfigError("data.dataset", "missing; expected the data set name (e.g. synthetic, nmnist)", source)
+        raise ConfigError(sorted(map(str, unknown))[0], f"unknown top-level key; expected some of {sorted(known)}",
+                          source)
+    for k in ("name", "description"):
+        check_value(raw.get(k), Text(null=True), k, source)
+    data = _data_section(raw.get("data"), source)
     inp = raw.get("input")
-    if not isinstance(inp, (list, tuple)) or len(inp) not in (1, 3) or not all(isinstance(v, int) and v > 0 for v in inp):
-        raise ConfigError("input", f"expected [C, H, W] or [C] positive integers, got {inp!r}", source)
+    if not isinstance(inp, (list, tuple)) or len(inp) not in (1, 3) or \
+            not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in inp):
+        raise ConfigError("input", f"expected [C, H, W] or [C] positive integers, got {_got(inp)}", source)
     neuron = _merge(DEFAULT_NEURON, raw.get("neuron"), "neuron", source)
+    _check_section(neuron, NEURON_SCHEMA, "neuron", source)
     layers_raw = raw.get("layers")
     if not isinstance(layers_raw, list) or not layers_raw:
         raise ConfigError("layers", "expected a non-empty list of layers", source)
@@ -203,7 +360,7 @@ def parse_config(raw: dict, source: str | None = None, any_output: bool = False)
         t = layer["type"]
         extra = set(layer) - LAYER_KEYS[t]
         if extra:
-            raise ConfigError(f"{key}.{sorted(extra)[0]}", f"unknown key for a {t} layer; expected some of "
+            raise ConfigError(f"{key}.{sorted(map(str, extra))[0]}", f"unknown key for a {t} layer; expected some of "
                               f"{sorted(LAYER_KEYS[t])}", source)
         out = {"type": t}
         if t == "conv":
@@ -213,14 +370,16 @@ def parse_config(raw: dict, source: str | None = None, any_output: bool = False)
             out["padding"] = _pair(layer, "padding", key, source, 0, minimum=0)
             out["dilation"] = _pair(layer, "dilation", key, source, 1)
             out["groups"] = _positive_int(layer, "groups", key, source, 1)
-            out["weight_scale"] = float(layer.get("weight_scale", 2))
+            out["weight_scale"] = float(check_value(layer.get("weight_scale", 2), POSITIVE, f"{key}.weight_scale",
+                                                    source))
         elif t == "pool":
             out["kernel"] = _positive_int(layer, "kernel", key, source)
             out["stride"] = _positive_int(layer, "stride", key, source, out["kernel"])
-            out["weight"] = float(layer.get("weight", 1.0))
+            out["weight"] = float(check_value(layer.get("weight", 1.0), POSITIVE, f"{key}.weight", source))
         elif t == "dense":
             out["out"] = _positive_int(layer, "out", key, source)
-            out["weight_scale"] = float(layer.get("weight_scale", 2))
+            out["weight_scale"] = float(check_value(layer.get("weight_scale", 2), POSITIVE, f"{key}.weight_scale",
+                                                    source))
         if t != "flatten":
             out["neuron"] = _layer_neuron(layer, neuron, key, source)
             if t != "dense" and out["neuron"]["graded_spike"]:
@@ -232,40 +391,53 @@ def parse_config(raw: dict, source: str | None = None, any_output: bool = False)
     if layers[-1]["type"] != "dense" and not any_output:
         raise ConfigError(f"layers[{len(layers) - 1}].type", "the last layer must be dense (the class outputs)", source)
     pruner = _merge(DEFAULT_PRUNER, raw.get("pruner"), "pruner", source)
+    _check_section(pruner, PRUNER_SCHEMA, "pruner", source)
+    if pruner["kernel"] % 2 == 0:
+        raise ConfigError("pruner.kernel", f"expected an odd integer >= 1 (a centred temporal kernel), got "
+                          f"{pruner['kernel']!r}", source)
+    pruner["pool"] = _pair(pruner, "pool", "pruner", source)
     # The config's theta/ratio over the defaults: a theta given alone replaces the default ratio.
     pruner["theta"], pruner["ratio"] = resolve_rule(DEFAULT_PRUNER["theta"], DEFAULT_PRUNER["ratio"],
                                                     pruner["variant"], raw.get("pruner"), source=source)
+    train = _merge(DEFAULT_TRAIN, raw.get("train"), "train", source)
+    _check_section(train, TRAIN_SCHEMA, "train", source)
+    if train["loss"] == "spike_rate" and not train["false_rate"] < train["true_rate"]:
+        raise ConfigError("train.false_rate", f"expected a rate below train.true_rate = {train['true_rate']!r} "
+                          f"(the target rate of the right class), got {train['false_rate']!r}", source)
     cfg = NetConfig(
-        name=str(raw.get("name") or (Path(source).stem if source else "network")),
-        data=dict(data), input=tuple(inp), neuron=neuron, layers=layers, pruner=pruner,
-        train=_merge(DEFAULT_TRAIN, raw.get("train"), "train", source), source=source, raw=raw,
+        name=raw.get("name") or (Path(source).stem if source else "network"),
+        data=data, input=tuple(inp), neuron=neuron, layers=layers, pruner=pruner,
+        train=train, source=source, raw=raw,
     )
-    if cfg.train["loss"] not in LOSSES:
-        raise ConfigError("train.loss", f"expected one of {LOSSES}, got {cfg.train['loss']!r}", source)
     _check_positions(cfg, source)
-    _check_cutoff_keys(cfg.train, source)
     return cfg
 
 
-def _number(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v and abs(v) != float("inf")
+POSITIVE = Num(lo=0, lo_open=True)
 
 
-def _check_cutoff_keys(train: dict, source) -> None:
-    """``rcs_alpha >= 0``, ``0 < rcs_ref_fraction <= 1``, ``0 <= rcs_cos_floor < 1``, ``cutoff_epsilon`` in [0, 1)
-    or null."""
-    a, f, e = train["rcs_alpha"], train["rcs_ref_fraction"], train["cutoff_epsilon"]
-    c = train["rcs_cos_floor"]
-    if not _number(c) or not 0 <= c < 1:
-        raise ConfigError("train.rcs_cos_floor", f"expected a number in [0, 1) (0 = the paper's form), got {c!r}",
-                          source)
-    if not _number(a) or a < 0:
-        raise ConfigError("train.rcs_alpha", f"expected a number >= 0 (0 = no RCS regulariser), got {a!r}", source)
-    if not _number(f) or not 0 < f <= 1:
-        raise ConfigError("train.rcs_ref_fraction", f"expected a fraction in (0, 1], got {f!r}", source)
-    if e is not None and (not _number(e) or not 0 <= e < 1):
-        raise ConfigError("train.cutoff_epsilon", f"expected a number in [0, 1) or null (no cutoff), got {e!r}",
-                          source)
+def _data_section(data, source) -> dict:
+    """The ``data`` section: a known data set name and framing overrides of the right types."""
+    from ..data.registry import DATASETS
+
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError("data", f"expected a mapping with the key 'dataset', got {_got(data)}", source)
+    if "dataset" not in data:
+        raise ConfigError("data.dataset", "missing; expected the data set name (e.g. synthetic, nmnist)", source)
+    unknown = set(data) - DATA_KEYS
+    if unknown:
+        raise ConfigError(f"data.{sorted(map(str, unknown))[0]}", f"unknown key; expected 'dataset' and framing "
+                          f"keys, some of {sorted(DATA_KEYS - {'dataset'})}", source)
+    _check_section(data, DATA_SCHEMA, "data", source)
+    if data["dataset"] not in DATASETS:
+        raise ConfigError("data.dataset", f"unknown data set {data['dataset']!r}; expected one of "
+                          f"{sorted(DATASETS)}", source)
+    out = dict(data)
+    if data.get("size") is not None:
+        out["size"] = _pair(data, "size", "data", source)
+    return out
 
 
 def with_train_overrides(cfg: NetConfig, overrides: dict) -> NetConfig:
@@ -281,13 +453,26 @@ def _check_positions(cfg: NetConfig, source) -> None:
     pos = cfg.pruner["positions"]
     if isinstance(pos, list):
         w = cfg.weighted_indices()
+        if len(set(map(repr, pos))) != len(pos):
+            raise ConfigError("pruner.positions", f"a layer index is listed twice in {pos!r}", source)
         for p in pos:
-            if not isinstance(p, int) or p not in w:
-                raise ConfigError("pruner.positions", f"layer index {p!r} is not a conv/pool/dense layer; a pruner "
-                                  f"sits at the input of one of the layers {w}", source)
+            if not isinstance(p, int) or isinstance(p, bool) or p not in w:
+                raise ConfigError("pruner.positions", f"expected indices of conv/pool/dense layers (a pruner sits "
+                                  f"at the input of one of the layers {w}), got {_got(p)}", source)
     elif pos not in POSITIONS:
-        raise ConfigError("pruner.positions", f"expected one of {POSITIONS} or a list of layer indices, got {pos!r}",
-                          source)
+        raise ConfigError("pruner.positions", f"expected one of {POSITIONS} or a list of layer indices, got "
+                          f"{_got(pos)}", source)
+
+
+class _ConfigLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, reading ``1e-3`` as the number YAML 1.2 says it is (PyYAML, a YAML 1.1
+    parser, wants ``1.0e-3`` and reads ``1e-3`` as a string, which the schema would refuse)."""
+
+
+_ConfigLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"))
 
 
 def load_config(path: str | Path) -> NetConfig:
@@ -301,7 +486,7 @@ def load_config(path: str | Path) -> NetConfig:
 
     path = config_path(path)
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = yaml.load(path.read_text(), Loader=_ConfigLoader)
     except yaml.YAMLError as e:
         raise ConfigError("(file)", f"not valid YAML: {e}", str(path)) from None
     return parse_config(raw, source=str(path))

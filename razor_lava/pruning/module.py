@@ -19,9 +19,7 @@ from torch import nn
 from ..errors import ConfigError
 from . import functional as Fp
 from .decide import decide_batch
-from .params import EMBED_BITS, LOGIT_BITS, PrunerParams, resolve_rule
-
-TRAIN_MODES = ("soft", "ste")
+from .params import EMBED_BITS, LOGIT_BITS, TRAIN_MODES, PrunerParams, resolve_rule
 
 
 class EventPruner(nn.Module):

@@ -18,6 +18,8 @@ import numpy as np
 from ..errors import ConfigError
 
 VARIANTS = ("window", "causal")
+# How a pruner trains: the paper's soft mask, or a hard forward with a straight-through gradient.
+TRAIN_MODES = ("soft", "ste")
 # Fraction bits of the weighting-module logits (units of 2**-LOGIT_BITS).
 LOGIT_BITS = 8
 # Fraction bits of the quantized temporal embeddings.

@@ -27,11 +27,11 @@ from torch.utils.data import DataLoader
 from ..cutoff.rcs import RCS, capture_activity
 from ..data.registry import frame_spec_for, open_split
 from ..data.torch_data import FramedDataset
-from ..atomic import atomic_path, write_text_atomic
-from ..errors import ConfigError
+from ..atomic import atomic_path, removed_on_failure, write_text_atomic
+from ..errors import ConfigError, DataFormatError, UsageError
 from ..netfile import export_network
 from ..model._slayer import slayer
-from ..model.config import NetConfig
+from ..model.config import TRAIN_SCHEMA, NetConfig, Num
 from ..model.network import RazorNet
 from .cutoff import calibrate_run
 from .evaluate import evaluate, predict
@@ -41,6 +41,10 @@ CHECKPOINT = "checkpoint.pt"
 
 @dataclass
 class RunOptions:
+    """How to run a config. None = the config's value (epochs, batch_size, lr) or everything (train_samples,
+    test_samples); 0 never means either: counts are >= 1 (``check_options``). ``resume``: continue from
+    ``out/checkpoint.pt`` where there is one (the command line's ``--resume`` also demands that there is)."""
+
     out: Path
     data_root: str | None = None
     epochs: int | None = None
@@ -54,6 +58,42 @@ class RunOptions:
     resume: bool = False
     progress: bool = True
     cache_dir: str | None = None
+
+
+OPTION_SCHEMA = {
+    "epochs": TRAIN_SCHEMA["epochs"], "batch_size": TRAIN_SCHEMA["batch_size"], "lr": TRAIN_SCHEMA["lr"],
+    "train_samples": Num(integer=True, lo=1, note="None = all"), "test_samples": Num(integer=True, lo=1,
+                                                                                     note="None = all"),
+    "seed": Num(integer=True, lo=0, hi=2**32 - 1),
+}
+
+
+def check_options(opts: RunOptions) -> None:
+    """``UsageError`` naming the option if a count, the learning rate, the seed, the run folder or the device
+    is not what it must be."""
+    for name, spec in OPTION_SCHEMA.items():
+        v = getattr(opts, name)
+        if (v is not None or name == "seed") and not spec.ok(v):
+            raise UsageError(name, f"expected {spec.expected()}, got {v!r}")
+    out = Path(opts.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError("out", f"{out} exists and is not a folder; expected a run folder (it may not exist yet)")
+    check_device(opts.device)
+
+
+def check_device(device, key: str = "device") -> None:
+    """``UsageError`` naming ``key`` unless torch knows ``device`` and it is there (e.g. cuda without a GPU)."""
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise UsageError(key, f"expected 'cpu' or 'cuda[:N]', got {device!r}") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise UsageError(key, f"{device!r}: torch sees no CUDA device here; use 'cpu'")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise UsageError(key, f"{device!r}: there are only {torch.cuda.device_count()} CUDA devices")
+    elif dev.type != "cpu":
+        raise UsageError(key, f"expected 'cpu' or 'cuda[:N]', got {device!r}")
 
 
 def seed_everything(seed: int) -> None:
@@ -84,32 +124,16 @@ def load_data(cfg: NetConfig, opts: RunOptions):
     framing = {k: v for k, v in cfg.data.items() if k != "dataset"}
     out = []
     for split, limit in (("train", opts.train_samples), ("test", opts.test_samples)):
-        kwargs = {"n_samples": limit} if name == "synthetic" and limit else {}
-        source = open_split(name, split, opts.data_root, **kwargs)
+        source = open_split(name, split, opts.data_root, limit=limit)
         spec = frame_spec_for(name, source.sensor_size, framing)
         if spec.frame_shape[:-1] != tuple(cfg.input):
             raise ConfigError("input", f"the config's input {list(cfg.input)} does not match the framed data "
                               f"{list(spec.frame_shape[:-1])} (C x H x W) of {name!r}", cfg.source)
-        if limit and len(source) > limit and name != "synthetic":
-            source = _Subset(source, limit)
+        if len(source) == 0:
+            raise DataFormatError(opts.data_root or name, f"the {split} split of {name!r} holds no samples")
         key = f"{name}:{opts.data_root}:{split}:{len(source)}"
         out.append(FramedDataset(source, spec, cache_dir=opts.cache_dir, cache_key=key, progress=opts.progress))
     return out
-
-
-class _Subset:
-    def __init__(self, source, n):
-        self.source, self.n = source, n
-        self.classes = getattr(source, "classes", [])
-        self.sensor_size = source.sensor_size
-
-    def __len__(self):
-        return self.n
-
-    def __getitem__(self, i):
-        if not 0 <= i < self.n:
-            raise IndexError(i)
-        return self.source[i]
 
 
 def _atomic_torch_save(obj, path: Path) -> None:
@@ -200,12 +224,17 @@ def train_epoch(net, loader, optimizer, loss_fn, device, progress: bool, desc: s
 
 
 def train(cfg: NetConfig, opts: RunOptions, log=print) -> dict:
-    """Train (or resume), evaluate every epoch, export ``network.h5``. Returns the last metrics row."""
+    """Train (or resume), evaluate every epoch, export ``network.h5``. Returns the last metrics row.
+
+    Everything that can be refused (options, pruner overrides, the checkpoint to resume, the data) is
+    checked before ``opts.out`` is written; a run that fails before its first checkpoint removes the run
+    folder if it created it (``removed_on_failure``), so a failed run leaves nothing behind.
+    """
+    check_options(opts)
     out = Path(opts.out)
-    out.mkdir(parents=True, exist_ok=True)
     epochs = opts.epochs if opts.epochs is not None else int(cfg.train["epochs"])
-    batch = opts.batch_size or int(cfg.train["batch_size"])
-    lr = opts.lr or float(cfg.train["lr"])
+    batch = opts.batch_size if opts.batch_size is not None else int(cfg.train["batch_size"])
+    lr = opts.lr if opts.lr is not None else float(cfg.train["lr"])
     run_id = {"config": cfg.to_dict(), "pruner": opts.pruner, "seed": opts.seed}
 
     seed_everything(opts.seed)
@@ -215,17 +244,50 @@ def train(cfg: NetConfig, opts: RunOptions, log=print) -> dict:
     history, start = [], 1
     ckpt_path = out / CHECKPOINT
     if opts.resume and ckpt_path.exists():
-        ckpt = torch.load(ckpt_path, map_location=opts.device)
+        ckpt = _load_checkpoint(ckpt_path, opts.device)
         if ckpt["run_id"] != run_id:
-            raise ConfigError("--resume", f"{ckpt_path} was written by a different config, pruner options or seed; "
+            raise UsageError("--resume", f"{ckpt_path} was written by a different config, pruner options or seed; "
                               "use a new --out or the same options")
-        net.load_state_dict(ckpt["model"])
+        if ckpt["epoch"] > epochs:
+            raise UsageError("epochs", f"{ckpt_path} already holds {ckpt['epoch']} epochs, more than the {epochs} "
+                              f"asked for; ask for at least {ckpt['epoch']} or use a new --out")
+        _load_state(net, ckpt, ckpt_path)
         optimizer.load_state_dict(ckpt["optimizer"])
         history, start = ckpt["history"], ckpt["epoch"] + 1
         log(f"resuming {out} after epoch {ckpt['epoch']}")
-    _atomic_text(out / "config.yaml", yaml.safe_dump(cfg.to_dict() | {"pruner": net.pruner_cfg}, sort_keys=False))
 
     train_set, test_set = load_data(cfg, opts)
+    with removed_on_failure(out, keep=ckpt_path.exists):
+        out.mkdir(parents=True, exist_ok=True)
+        return _run_epochs(cfg, opts, net, optimizer, history, start, epochs, batch, run_id, train_set, test_set,
+                           log)
+
+
+def _load_checkpoint(path: Path, device) -> dict:
+    """A checkpoint written by ``train``; ``DataFormatError`` naming it if it is not one."""
+    try:
+        ckpt = torch.load(path, map_location=device)
+    except Exception as e:  # torch raises many types for a damaged file (pickle, zip, EOF, runtime)
+        raise DataFormatError(path, f"not a readable checkpoint ({type(e).__name__}: {e}); expected a "
+                              "checkpoint.pt written by train/train.py") from None
+    missing = {"run_id", "epoch", "model", "optimizer", "history"} - set(ckpt if isinstance(ckpt, dict) else ())
+    if missing:
+        raise DataFormatError(path, f"not a training checkpoint: missing {sorted(missing)}")
+    run_id = ckpt["run_id"]
+    if not (isinstance(run_id, dict) and {"config", "pruner", "seed"} <= set(run_id)):
+        raise DataFormatError(path, "not a training checkpoint: run_id lacks config, pruner or seed")
+    return ckpt
+
+
+def _load_state(net, ckpt: dict, path: Path) -> None:
+    try:
+        net.load_state_dict(ckpt["model"])
+    except (RuntimeError, KeyError, TypeError) as e:
+        raise DataFormatError(path, f"its weights do not fit the network of its own config: {e}") from None
+
+
+def _run_epochs(cfg, opts, net, optimizer, history, start, epochs, batch, run_id, train_set, test_set, log):
+    out, ckpt_path = Path(opts.out), Path(opts.out) / CHECKPOINT
     loss_fn = make_loss(cfg.train).to(opts.device)
     alpha = float(cfg.train["rcs_alpha"])
     rcs = RCS(alpha, float(cfg.train["rcs_ref_fraction"]), float(cfg.train["rcs_cos_floor"])) if alpha > 0 else None
@@ -249,6 +311,8 @@ def train(cfg: NetConfig, opts: RunOptions, log=print) -> dict:
         if rcs is not None:
             row["rcs_reg"] = rcs.mean
         history.append(row)
+        _atomic_text(out / "config.yaml", yaml.safe_dump(cfg.to_dict() | {"pruner": net.pruner_cfg},
+                                                         sort_keys=False))
         _atomic_torch_save({"run_id": run_id, "epoch": epoch, "model": net.state_dict(),
                             "optimizer": optimizer.state_dict(), "history": history}, ckpt_path)
         write_metrics(out, history)
@@ -274,17 +338,19 @@ def load_trained(run_dir: str | Path, device: str = "cpu") -> RazorNet:
     from ..model.config import parse_config
 
     run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise UsageError("RUN_DIR", f"{run_dir}: " + ("is a file; " if run_dir.exists() else "no such folder; ")
+                          + "expected a run folder written by train/train.py")
     if not (run_dir / CHECKPOINT).is_file():
-        raise ConfigError("RUN_DIR", f"no {CHECKPOINT} in {run_dir}: expected a directory written by train/train.py")
-    ckpt = torch.load(run_dir / CHECKPOINT, map_location=device)
+        raise UsageError("RUN_DIR", f"no {CHECKPOINT} in {run_dir}: expected a directory written by train/train.py")
+    ckpt = _load_checkpoint(run_dir / CHECKPOINT, device)
     cfg = parse_config(ckpt["run_id"]["config"], source=str(run_dir / "config.yaml"))
     net = RazorNet(cfg, ckpt["run_id"]["pruner"]).to(device)
-    net.load_state_dict(ckpt["model"])
+    _load_state(net, ckpt, run_dir / CHECKPOINT)
     net.eval()
     return net
 
 
 def load_cutoff(run_dir: str | Path) -> dict | None:
     """The calibrated cutoff table of a run directory's checkpoint (None if not calibrated)."""
-    ckpt = torch.load(Path(run_dir) / CHECKPOINT, map_location="cpu")
-    return ckpt.get("cutoff")
+    return _load_checkpoint(Path(run_dir) / CHECKPOINT, "cpu").get("cutoff")

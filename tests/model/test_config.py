@@ -163,3 +163,116 @@ def test_a_threshold_override_replaces_the_configs_ratio_and_vice_versa():
     by_ratio = RazorNet(parse_config(with_({"pruner.positions": "E3", "pruner.theta": 0.5, "pruner.ratio": None})),
                         {"ratio": 0.2})
     assert all(p.ratio == 0.2 and p.theta is None for p in by_ratio.pruners.values())
+
+
+# The schema: every key of every section has a type and a range; wrong types are errors, never coerced,
+# and the message names the key, the value and what was expected.
+@pytest.mark.parametrize(
+    "changes,key,shown",
+    [
+        ({"train.epochs": "3"}, "train.epochs", "'3' (a string; write the number without quotes)"),
+        ({"train.epochs": True}, "train.epochs", "True (a bool)"),
+        ({"train.epochs": 0}, "train.epochs", "0"),
+        ({"train.epochs": 2.5}, "train.epochs", "2.5"),
+        ({"train.batch_size": 0}, "train.batch_size", "0"),
+        ({"train.batch_size": "32"}, "train.batch_size", "'32'"),
+        ({"train.lr": "fast"}, "train.lr", "'fast' (a string)"),
+        ({"train.lr": 0}, "train.lr", "0"),
+        ({"train.lr": -0.001}, "train.lr", "-0.001"),
+        ({"train.lr": float("nan")}, "train.lr", "nan"),
+        ({"train.lr": float("inf")}, "train.lr", "inf"),
+        ({"train.weight_decay": -0.1}, "train.weight_decay", "-0.1"),
+        ({"train.weight_decay": None}, "train.weight_decay", "None"),
+        ({"train.loss": "mse"}, "train.loss", "'mse'"),
+        ({"train.true_rate": 1.5}, "train.true_rate", "1.5"),
+        ({"train.loss": "spike_rate", "train.false_rate": 0.5}, "train.false_rate", "0.5"),
+        ({"train.cutoff_epsilon": 1.0}, "train.cutoff_epsilon", "1.0"),
+        ({"train.cutoff_epsilon": "0.05"}, "train.cutoff_epsilon", "'0.05'"),
+        ({"train.epoch": 3}, "train.epoch", "unknown key"),
+        ({"train": [1]}, "train", "expected a mapping"),
+        ({"neuron.threshold": 0}, "neuron.threshold", "0"),
+        ({"neuron.threshold": "1.25"}, "neuron.threshold", "'1.25'"),
+        ({"neuron.current_decay": 1.5}, "neuron.current_decay", "1.5"),
+        ({"neuron.voltage_decay": -0.1}, "neuron.voltage_decay", "-0.1"),
+        ({"neuron.tau_grad": 0}, "neuron.tau_grad", "0"),
+        ({"neuron.scale_grad": -1}, "neuron.scale_grad", "-1"),
+        ({"neuron.requires_grad": "yes"}, "neuron.requires_grad", "'yes'"),
+        ({"layers.4.neuron": {"threshold": -1}}, "layers[4].neuron.threshold", "-1"),
+        ({"layers.5.neuron": {"graded_spike": 1}}, "layers[5].neuron.graded_spike", "1"),
+        ({"layers.0.weight_scale": "2"}, "layers[0].weight_scale", "'2'"),
+        ({"layers.1.weight": 0}, "layers[1].weight", "0"),
+        ({"layers.0.out": True}, "layers[0].out", "True (a bool)"),
+        ({"layers.0.kernel": 3.0}, "layers[0].kernel", "3.0"),
+        ({"layers.0.padding": -1}, "layers[0].padding", "-1"),
+        ({"pruner.n_embeddings": -1}, "pruner.n_embeddings", "-1"),
+        ({"pruner.n_embeddings": 2.0}, "pruner.n_embeddings", "2.0"),
+        ({"pruner.n_embeddings": True}, "pruner.n_embeddings", "True"),
+        ({"pruner.kernel": 0}, "pruner.kernel", "0"),
+        ({"pruner.kernel": 2}, "pruner.kernel", "2"),
+        ({"pruner.kernel": "3"}, "pruner.kernel", "'3'"),
+        ({"pruner.pool": [0, 1]}, "pruner.pool", "[0, 1]"),
+        ({"pruner.pool": [1]}, "pruner.pool", "[1]"),
+        ({"pruner.pool": "1"}, "pruner.pool", "'1'"),
+        ({"pruner.train_mode": "hard"}, "pruner.train_mode", "'hard'"),
+        ({"pruner.variant": "fast"}, "pruner.variant", "'fast'"),
+        ({"pruner.theta": 1.5}, "pruner.theta", "1.5"),
+        ({"pruner.ratio": "0.3"}, "pruner.ratio", "'0.3'"),
+        ({"pruner.positions": [True]}, "pruner.positions", "True"),
+        ({"pruner.positions": [3, 3]}, "pruner.positions", "[3, 3]"),
+        ({"data.dataset": "mnist"}, "data.dataset", "'mnist'"),
+        ({"data.dataset": 3}, "data.dataset", "3"),
+        ({"data.window_ms": 0}, "data.window_ms", "0"),
+        ({"data.n_frames": "30"}, "data.n_frames", "'30'"),
+        ({"data.n_frames": 0}, "data.n_frames", "0"),
+        ({"data.clip": 256}, "data.clip", "256"),
+        ({"data.mode": "rate"}, "data.mode", "'rate'"),
+        ({"data.size": [0, 4]}, "data.size", "[0, 4]"),
+        ({"data.polarity": "yes"}, "data.polarity", "'yes'"),
+        ({"data.frames": 30}, "data.frames", "unknown key"),
+        ({"data": "synthetic"}, "data", "'synthetic'"),
+        ({"input": [2, True, 8]}, "input", "True"),
+        ({"input": [2, 8, 8.0]}, "input", "8.0"),
+        ({"name": 3}, "name", "3"),
+        ({"description": ["x"]}, "description", "['x']"),
+    ],
+)
+def test_the_schema_names_the_key_the_value_and_what_was_expected(changes, key, shown):
+    with pytest.raises(ConfigError) as e:
+        parse_config(with_(changes), source="cfg.yaml")
+    assert e.value.key == key, str(e.value)
+    msg = str(e.value)
+    assert msg.startswith("cfg.yaml: ") and shown in msg and ("expected" in msg or "listed twice" in msg), msg
+
+
+@pytest.mark.parametrize("changes", [
+    {"train.epochs": 1, "train.lr": 1, "train.weight_decay": 0, "train.cutoff_epsilon": None},
+    {"train.cutoff_epsilon": 0.0, "train.rcs_alpha": 0.002, "neuron.threshold": 2, "neuron.current_decay": 1},
+    {"pruner.n_embeddings": 0, "pruner.kernel": 5, "pruner.pool": 2, "pruner.train_mode": "ste"},
+    {"pruner.theta": 0.5, "pruner.ratio": None, "pruner.variant": "causal", "pruner.positions": []},
+    {"data.window_ms": 2.5, "data.n_frames": 8, "data.size": 8, "data.mode": "count", "data.clip": 255},
+    {"layers.5.neuron": {"graded_spike": True, "threshold": 0.5}, "name": "x", "description": None},
+])
+def test_the_schema_takes_every_legal_value(changes):
+    cfg = parse_config(with_(changes))
+    assert parse_config(cfg.to_dict()).to_dict() == cfg.to_dict()  # what a run stores parses again
+
+
+def test_a_yaml_file_with_wrong_types_names_the_key_and_value(tmp_path):
+    text = (CONFIG_DIR / "synthetic_small.yaml").read_text()
+    for old, new, key, shown in [("epochs: 8", 'epochs: "3"', "train.epochs", "'3'"),
+                                 ("lr: 0.003", "lr: fast", "train.lr", "'fast'"),
+                                 ("lr: 0.003", "lr: [0.003]", "train.lr", "[0.003]")]:
+        bad = tmp_path / "bad.yaml"
+        bad.write_text(text.replace(old, new))
+        with pytest.raises(ConfigError) as e:
+            load_config(bad)
+        assert e.value.key == key and shown in str(e.value) and str(bad) in str(e.value)
+    ok = tmp_path / "ok.yaml"
+    ok.write_text(text.replace("lr: 0.003", "lr: 3e-3"))  # YAML 1.2's float, which PyYAML alone reads as text
+    assert load_config(ok).train["lr"] == 0.003
+
+
+def test_every_shipped_config_round_trips_through_the_schema():
+    for path in CONFIGS:
+        cfg = load_config(path)
+        assert parse_config(cfg.to_dict(), source=str(path)).to_dict() == cfg.to_dict()
