@@ -112,9 +112,8 @@ def stage_data(out: Path, args) -> dict:
     name = args.dataset
     t0 = time.perf_counter()
     # Opened exactly as training opens them (training.run.load_data), so the numbers describe the same samples.
-    kw = ({"n_samples": args.train_samples}, {"n_samples": args.test_samples}) if name == "synthetic" else ({}, {})
-    train = open_split(name, "train", args.data_root, **kw[0])
-    test = open_split(name, "test", args.data_root, **kw[1])
+    train = open_split(name, "train", args.data_root, limit=args.train_samples)
+    test = open_split(name, "test", args.data_root, limit=args.test_samples)
     spec = frame_spec_for(name, train.sensor_size)
     # Stats and the picture from (at most) the first 300 training samples: enough, and quick on any data set.
     items = [train[i] for i in range(min(len(train), 300))]
@@ -126,8 +125,7 @@ def stage_data(out: Path, args) -> dict:
     picture = plot_class_frames(frames, labels, list(train.classes), out / "data_samples.png",
                                 title=f"{name}: first training sample per class", active=active,
                                 frame_ms=spec.window_ms)
-    n_train = len(train) if args.train_samples is None else min(len(train), args.train_samples)
-    n_test = len(test) if args.test_samples is None else min(len(test), args.test_samples)
+    n_train, n_test = len(train), len(test)  # open_split(limit=) already holds at most the samples asked for
     info = {"dataset": name, "description": DATASETS[name].description, "classes": list(train.classes),
             "train_samples": n_train, "test_samples": n_test, "frame_shape": list(spec.frame_shape),
             "window_ms": spec.window_ms, "events_per_sample_mean": float(np.mean([len(e) for e, _ in items])),

@@ -33,7 +33,7 @@ def run(args) -> int:
 
     net = load_trained(args.run_dir)
     name = net.cfg.data["dataset"]
-    source = open_split(name, "test", args.data_root, **({"n_samples": 1} if name == "synthetic" else {}))
+    source = open_split(name, "test", args.data_root, limit=1)  # only its sensor size and class names are needed
     spec = frame_spec_for(name, source.sensor_size, {k: v for k, v in net.cfg.data.items() if k != "dataset"})
     cutoff = load_cutoff(args.run_dir)
     out = args.out or Path(args.run_dir) / "network.h5"

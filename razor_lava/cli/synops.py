@@ -21,7 +21,7 @@ import argparse
 import sys
 
 from ..formatting import pct, ratio
-from .common import positive_int, run_main
+from .common import non_negative_int, positive_int, run_main
 
 
 def parse_args(argv=None):
@@ -29,7 +29,7 @@ def parse_args(argv=None):
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_sample_args(ap, default_samples=100)
-    ap.add_argument("--lava-samples", type=_non_negative_int,
+    ap.add_argument("--lava-samples", type=non_negative_int,
                     help="samples also counted on the Lava simulator to check SLAYER's counts (0: none; "
                          "default: 5, or all samples when fewer)")
     ap.add_argument("--batch", type=positive_int, default=32, help="SLAYER batch size")
@@ -47,10 +47,6 @@ def parse_args(argv=None):
     if not 0 <= args.example < args.samples:
         ap.error(f"--example {args.example}: expected a sample index in 0 .. {args.samples - 1} (--samples)")
     return args
-
-
-def _non_negative_int(text: str) -> int:
-    return 0 if text.strip() == "0" else positive_int(text)
 
 
 def main(argv=None) -> int:
@@ -80,11 +76,14 @@ def run(args):
                              progress=not args.no_progress, example_sample=args.example,
                              cutoff=False if args.no_cutoff else None)
     report = {"network": str(args.network), "dataset": name, "split": args.split} | report
-    paths = write_report(report, args.out)
-    if not args.no_plots:
-        from ..profile.plots import plot_report
+    from ..atomic import removed_on_failure
 
-        paths |= plot_report(report, args.out)
+    with removed_on_failure(args.out):  # a report folder this run created goes again if writing fails
+        paths = write_report(report, args.out)
+        if not args.no_plots:
+            from ..profile.plots import plot_report
+
+            paths |= plot_report(report, args.out)
     return report, paths
 
 
