@@ -86,6 +86,8 @@ TRAIN_OWN = {
     "resume on a folder without a checkpoint": (
         ["--config", "synthetic_small", "--out", "{tmp}/empty", "--resume"], ["--resume", "{tmp}/empty"]),
     "out is a file": (["--config", "synthetic_small", "--out", "{tmp}/a_file"], ["--out", "{tmp}/a_file"]),
+    "out holds a run, without --resume": (["--config", "synthetic_small", "--out", "{tmp}/damaged"],
+                                          ["--out", "{tmp}/damaged", "already holds a run", "--resume"]),
     "epochs as a string in the config": (
         ["--config", "{tmp}/epochs_str.yaml", "--out", "{tmp}/run"], ["train.epochs", "'3'", "epochs_str.yaml"]),
     "lr: fast in the config": (["--config", "{tmp}/lr_fast.yaml", "--out", "{tmp}/run"], ["train.lr", "'fast'"]),

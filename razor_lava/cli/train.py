@@ -104,6 +104,9 @@ def run(args) -> int:
     if args.resume and not (Path(args.out) / CHECKPOINT).is_file():
         raise UsageError("--resume", f"no {CHECKPOINT} in {args.out}: nothing to resume (run without --resume "
                           "to start this run)")
+    if not args.resume and (Path(args.out) / CHECKPOINT).exists():  # never overwrite a run without a word
+        raise UsageError("--out", f"{args.out} already holds a run ({CHECKPOINT}): continue it with --resume, "
+                         "or give another --out (or delete that folder) to start afresh")
     cfg = load_config(args.config)
     overrides = train_overrides(args)
     try:
