@@ -83,8 +83,7 @@ def plan_segments(nf: NetworkFile, tap_layers: list[list[int]] | None = None) ->
     cut_at = {k for ks in tap_layers for k in ks}
     segs: list[Segment] = []
     run_start = None
-    first = 1 if nf.layers[0].type == "input" else 0  # layer/0 may be the first weighted layer
-    for s in nf.layers[first:]:
+    for s in nf.layers[nf.first_index:]:  # layer/0 may be the first weighted layer
         k = s.index
         custom = _needs_cuba(nf, k)
         if k in nf.pruners or custom or k in cut_at:

@@ -14,9 +14,14 @@ from .runner import run_sample
 
 
 @torch.no_grad()
-def slayer_reference(nf: NetworkFile, frames: np.ndarray, batch: int = 32) -> dict:
-    """SLAYER fixed-point outputs (as Lava payloads) and pruner decisions for ``frames`` (N x ...)."""
-    net = reference_network(nf)
+def slayer_reference(nf: NetworkFile, frames: np.ndarray, batch: int = 32, net=None) -> dict:
+    """SLAYER fixed-point outputs (as Lava payloads, ``N x n_out x T``; a conv output flattened in C, H, W
+    order) and pruner decisions (``N x T`` per gate) for ``frames`` (N x ...), in batches.
+
+    ``net``: the ``reference_network(nf)`` to run (e.g. one with counters attached); built when None.
+    """
+    net = reference_network(nf) if net is None else net
+    n_frames = int(np.shape(frames)[-1])
     outs, keeps = [], {i: [] for i in nf.pruners}
     t0 = time.perf_counter()
     for s in range(0, len(frames), batch):
@@ -24,7 +29,9 @@ def slayer_reference(nf: NetworkFile, frames: np.ndarray, batch: int = 32) -> di
         outs.append(as_payloads(y.reshape(y.shape[0], -1, y.shape[-1]).numpy(), nf.output_graded))
         for i in nf.pruners:
             keeps[i].append(net.pruners[str(i)].last_keep.numpy())
-    return {"output": np.concatenate(outs), "keep": {i: np.concatenate(k) for i, k in keeps.items()},
+    empty = lambda shape, dtype: np.zeros((0, *shape), dtype=dtype)  # noqa: E731
+    return {"output": np.concatenate(outs) if outs else empty((nf.n_outputs, n_frames), np.int64),
+            "keep": {i: np.concatenate(k) if k else empty((n_frames,), bool) for i, k in keeps.items()},
             "seconds": time.perf_counter() - t0}
 
 

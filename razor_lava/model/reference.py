@@ -29,7 +29,9 @@ from torch import nn
 from ..errors import DataFormatError
 from ..fixed_point import bias_to_slayer, weight_to_slayer
 from ..netfile import LayerSpec, NetworkFile
-from ._slayer import slayer
+from . import _slayer  # noqa: F401  (imports lava-dl quietly; the two modules below come with it)
+from lava.lib.dl.slayer.neuron.dynamics import leaky_integrator  # noqa: E402
+from lava.lib.dl.slayer.utils import quantize  # noqa: E402
 from .config import parse_config
 from .network import RazorNet
 
@@ -52,9 +54,6 @@ def config_from_file(nf: NetworkFile) -> dict:
 
 def _cuba_with_leading_step(neuron, z: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
     """lava-dl's CUBA dynamics on ``z`` (``N x ... x T``) with bias and the Lava leading step (module doc)."""
-    from lava.lib.dl.slayer.neuron.dynamics import leaky_integrator
-    from lava.lib.dl.slayer.utils import quantize
-
     z = F.pad(z, (1, 0))
     state = torch.zeros(z.shape[:-1], dtype=z.dtype)
     current = leaky_integrator.dynamics(z, quantize(neuron.current_decay), state, neuron.s_scale)

@@ -167,7 +167,8 @@ def _layer(r: _Reader, g: h5py.Group, i: int, prev: LayerSpec | None, num_layers
     if t == "flatten":
         if prev_shape is None:
             raise r.fail(f"{where}: a flatten layer cannot come first")
-        return LayerSpec(i, t, (int(np.prod(prev_shape)),), prev_shape, name=f"flatten{i}")
+        return LayerSpec(i, t, (int(np.prod(prev_shape)),), prev_shape, graded_in=_last_weighted_graded(prev),
+                         name=f"flatten{i}")
     graded_in = bool(prev is not None and _last_weighted_graded(prev))
     neuron = _neuron(r, g, where, t)
     if t == "dense":
@@ -217,7 +218,7 @@ def _layer(r: _Reader, g: h5py.Group, i: int, prev: LayerSpec | None, num_layers
 
 
 def _last_weighted_graded(prev: LayerSpec) -> bool:
-    # A flatten passes on what the weighted layer before it sent; read.py links them via graded_in.
+    """Whether ``prev`` sends graded spikes: a flatten passes on what the weighted layer before it sent."""
     return prev.graded if prev.weighted else prev.graded_in if prev.type == "flatten" else False
 
 
@@ -236,10 +237,7 @@ def _layers(r: _Reader, f: h5py.File, num_layers: int | None) -> list[LayerSpec]
     for i in range(n):
         hint = (f"; run the leading layers layer/0 .. layer/{i - 1} with num_layers={i} (--num-layers {i})"
                 if i > 1 else "")
-        spec = _layer(r, grp[str(i)], i, layers[-1] if layers else None, hint)
-        if spec.type == "flatten":
-            spec.graded_in = _last_weighted_graded(layers[-1])
-        layers.append(spec)
+        layers.append(_layer(r, grp[str(i)], i, layers[-1] if layers else None, hint))
     if not any(s.weighted for s in layers):
         raise r.fail("the network has no conv or dense layer")
     if layers[-1].type == "flatten":

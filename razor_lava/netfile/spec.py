@@ -150,8 +150,8 @@ class NetworkFile:
 
     @property
     def first_index(self) -> int:
-        """Index of the first layer that receives the input frames."""
-        return self.weighted()[0].index if self.layers[0].type != "input" else 1
+        """Index of the first layer that receives the input frames: 1 after an input layer, else 0."""
+        return 1 if self.layers[0].type == "input" else 0
 
     def without_gates(self) -> "NetworkFile":
         """The same network with no pruners (for the with/without-gates comparison)."""

@@ -178,11 +178,6 @@ def fanout_map(layer, in_shape=None) -> np.ndarray:
     raise TypeError(f"fanout_map: expected a LayerSpec or a SLAYER Conv/Dense block, got {type(layer).__name__}")
 
 
-def weighted_layers(nf: NetworkFile) -> list[int]:
-    """Layer indices of the file's conv and dense layers."""
-    return nf.weighted_indices()
-
-
 def fanout_maps(nf: NetworkFile) -> dict[int, np.ndarray]:
     """Layer index -> ``fanout_map`` of every weighted layer of ``nf`` (SLAYER order)."""
     return {s.index: fanout_map(s) for s in nf.weighted()}
@@ -204,7 +199,7 @@ def build_counts(nf: NetworkFile, events: dict, synops: dict, keep: dict, n_fram
                  fanouts: dict[int, np.ndarray] | None = None) -> SynopCounts:
     """A ``SynopCounts`` of ``nf`` from ``N x T`` arrays (neurons, MACs and names from the file)."""
     fanouts = fanout_maps(nf) if fanouts is None else fanouts
-    layers = weighted_layers(nf)
+    layers = nf.weighted_indices()
     names = layer_names(nf)
     as_int = lambda a: np.asarray(a, dtype=np.int64)  # noqa: E731
     return SynopCounts(layers=layers, names=[names[i] for i in layers],

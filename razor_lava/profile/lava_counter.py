@@ -14,7 +14,7 @@ import numpy as np
 from ..deployment.assemble import Tap, lava_shape
 from ..deployment.runner import run_sample
 from ..netfile import NetworkFile
-from .counts import SynopCounts, build_counts, fanout_map, fanout_maps, weighted_layers
+from .counts import SynopCounts, build_counts, fanout_map, fanout_maps
 
 
 class SynopTap(Tap):
@@ -24,7 +24,7 @@ class SynopTap(Tap):
     name = "synops"
 
     def layers(self, nf: NetworkFile) -> list[int]:
-        return weighted_layers(nf)
+        return nf.weighted_indices()
 
     def build(self, nf: NetworkFile, k: int, n_frames: int, t_start: int):
         from razor_lava.procs.counter.process import SynopCounter
@@ -57,7 +57,7 @@ def count_lava(nf: NetworkFile, frames: np.ndarray, gates: bool = True, progress
                          f"for {nf.path}")
     n_frames = int(frames.shape[-1])
     run_nf = nf if gates else nf.without_gates()
-    layers = weighted_layers(nf)
+    layers = nf.weighted_indices()
     events = {i: [] for i in layers}
     synops = {i: [] for i in layers}
     keeps = {i: [] for i in run_nf.pruners}

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..fixed_point import as_payloads
+from ..deployment.evaluate import slayer_reference
 from ..model.reference import reference_network
 from ..netfile import NetworkFile
 from .counts import SynopCounts, build_counts, fanout_maps
@@ -93,18 +93,9 @@ def count_slayer(nf: NetworkFile, frames: np.ndarray, gates: bool = True, batch:
         raise ValueError(f"frames have shape {frames.shape}: expected N x {' x '.join(map(str, nf.input_shape))} x T "
                          f"for {nf.path}")
     n_frames = int(frames.shape[-1])
-    net = reference_network(nf if gates else nf.without_gates())
+    run_nf = nf if gates else nf.without_gates()
+    net = reference_network(run_nf)
     fanouts = fanout_maps(nf)
-    counter = attach_counters({i: net.layer(i) for i in fanouts}, fanouts, n_frames)
-    gate_keys = sorted(int(k) for k in net.pruners)
-    outs, keeps = [], {i: [] for i in gate_keys}
-    with counter:
-        for s in range(0, len(frames), batch):
-            y = net(torch.as_tensor(frames[s: s + batch], dtype=torch.float32))
-            outs.append(as_payloads(y.reshape(y.shape[0], -1, y.shape[-1]).numpy(), nf.output_graded))
-            for i in gate_keys:
-                keeps[i].append(net.pruners[str(i)].last_keep.numpy())
-    n_out = nf.n_outputs
-    outputs = np.concatenate(outs) if outs else np.zeros((0, n_out, n_frames), dtype=np.int64)
-    keep = {i: np.concatenate(k) if k else np.zeros((0, n_frames), dtype=bool) for i, k in keeps.items()}
-    return build_counts(nf, counter.events(), counter.synops(), keep, n_frames, fanouts), outputs
+    with attach_counters({i: net.layer(i) for i in fanouts}, fanouts, n_frames) as counter:
+        ref = slayer_reference(run_nf, frames, batch, net=net)  # the deploy path's own batched forward
+    return build_counts(nf, counter.events(), counter.synops(), ref["keep"], n_frames, fanouts), ref["output"]
