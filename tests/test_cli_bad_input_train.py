@@ -193,7 +193,7 @@ def test_removed_on_failure_removes_only_what_it_created(tmp_path):
 def _opts(out, **kw):
     from razor_lava.training.run import RunOptions
 
-    kw = {"epochs": 1, "train_samples": 8, "test_samples": 4, "batch_size": 4} | kw
+    kw = {"epochs": 1, "train_samples": 24, "test_samples": 4, "batch_size": 4} | kw
     return RunOptions(out=out, progress=False, **kw)
 
 

@@ -3,7 +3,8 @@
     python train/calibrate.py runs/synthetic-e3 --epsilon 0.05
     python train/calibrate.py runs/nmnist-e3 --data-root ../shared/data/nmnist-small --epsilon 0.02
 
-beta_t is calibrated on the run's training set, measured on its test set,
+beta_t is calibrated on the run's validation split (carved from its training
+set as training carved it), measured on its test set,
 stored in RUN_DIR/checkpoint.pt (key "cutoff") and RUN_DIR/network.h5 is
 re-exported with it. Prints the cutoff metrics as JSON.
 ``python -m razor_lava.cli.calibrate`` is the same program.
@@ -43,15 +44,21 @@ def run(args) -> int:
         raise UsageError("--epsilon", f"expected 0 <= epsilon < 1, got {args.epsilon}")
     run_dir = Path(args.run_dir)
     net = load_trained(run_dir)
-    train_set, test_set = load_data(net.cfg, RunOptions(out=run_dir, data_root=args.data_root, progress=False))
-    table, row = calibrate_run(net, train_set, test_set, args.epsilon, args.batch_size, "cpu")
     ckpt = _load_checkpoint(run_dir / CHECKPOINT, "cpu")
+    counts = ckpt["run_id"].get("options", {})  # the run's sample counts: the same splits as training saw
+    splits = load_data(net.cfg, RunOptions(out=run_dir, data_root=args.data_root, progress=False,
+                                           train_samples=counts.get("train_samples"),
+                                           test_samples=counts.get("test_samples")))
+    if splits.val is None:
+        raise UsageError("RUN_DIR", f"{run_dir} was trained with train.val_fraction 0: there is no validation "
+                         "split to calibrate on (train it again with a validation split)")
+    table, row = calibrate_run(net, splits.val, splits.test, args.epsilon, args.batch_size, "cpu")
     ckpt["cutoff"] = table
     # Both files or neither: the checkpoint is written beside its place first and moved there only once the
     # network file (itself written atomically) is in place; a failure before that leaves both as they were.
     with atomic_path(run_dir / CHECKPOINT) as tmp:
         torch.save(ckpt, tmp)
-        path = export_network(net, run_dir / "network.h5", train_set.spec, train_set.classes, cutoff=table)
+        path = export_network(net, run_dir / "network.h5", splits.spec, splits.classes, cutoff=table)
     print(json.dumps(row | {"network": str(path)}, indent=2, default=float))
     return 0
 

@@ -56,23 +56,28 @@ def parse_args(argv=None):
     c = ap.add_argument_group("Top-K cutoff and RCS regulariser (override the config's train section)")
     c.add_argument("--rcs-alpha", type=float, help="weight of the RCS regulariser (0 = off; paper about 0.002)")
     c.add_argument("--rcs-ref-fraction", type=float, help="fraction of final timesteps forming the RCS reference")
-    c.add_argument("--rcs-cos-floor", type=float,
-                   help="floor on the cosine in the RCS term 1/cos (default 0.1; 0 = the paper's form, unstable here)")
     cut = c.add_mutually_exclusive_group()
     cut.add_argument("--cutoff-epsilon", type=float,
                      help="calibrate the cutoff for this error rate among early exits (default 0.05)")
     cut.add_argument("--no-cutoff", action="store_true", help="skip the cutoff calibration at the end")
+    v = ap.add_argument_group("model selection (override the config's train section)")
+    v.add_argument("--val-fraction", type=float,
+                   help="validation split carved from the training set (stratified; default 0.1; 0 = none, which "
+                        "needs --select last and --no-cutoff)")
+    v.add_argument("--select", choices=["best", "last"],
+                   help="export the epoch with the best validation accuracy (default) or the last one")
     return ap.parse_args(argv)
 
 
 # The train-section flags: their ranges are the config schema's (razor_lava.model.config.TRAIN_SCHEMA).
 TRAIN_FLAGS = {"train.rcs_alpha": "--rcs-alpha", "train.rcs_ref_fraction": "--rcs-ref-fraction",
-               "train.rcs_cos_floor": "--rcs-cos-floor", "train.cutoff_epsilon": "--cutoff-epsilon"}
+               "train.cutoff_epsilon": "--cutoff-epsilon", "train.val_fraction": "--val-fraction",
+               "train.select": "--select"}
 
 
 def train_overrides(args) -> dict:
     """The ``train`` config keys given on the command line."""
-    out = {k: getattr(args, k) for k in ("rcs_alpha", "rcs_ref_fraction", "rcs_cos_floor", "cutoff_epsilon")
+    out = {k: getattr(args, k) for k in ("rcs_alpha", "rcs_ref_fraction", "cutoff_epsilon", "val_fraction", "select")
            if getattr(args, k) is not None}
     if args.no_cutoff:
         out["cutoff_epsilon"] = None

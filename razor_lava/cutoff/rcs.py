@@ -1,20 +1,22 @@
-"""The RCS regulariser (Wu et al., arXiv 2301.09522; DESIGN.md 2.4), for SLAYER training.
+"""The RCS regulariser (Wu et al., arXiv 2301.09522; DESIGN.md 2.4) in the authors' form, for SLAYER.
 
-Per layer the activity ``r_t = s_t + ReLU(v_t / vth)`` (spikes plus the
-membrane voltage in units of the threshold) should point, already at early
-``t``, the way it points at the end: the reference ``r_d`` is the mean of
-``r_t`` over the last ``ref_fraction`` of timesteps (detached), and the
-penalty is ``1 / (max(cos_sim(r_t, r_d), floor) + 1e-5)``, averaged over timesteps and
-samples, maximum over layers; only samples the network already classifies
-correctly over those last timesteps take part. The loss is
-``task + alpha * reg``.
+Ported from their reference code (Dengyu-Wu/snncutoff, MIT: ``regularizer/rcs_snn.py``
+``RCSSNN.forward`` and ``RCSSNNLoss.compute_reg_loss``, used by ``snncase.py``); tests/cutoff checks it
+against a verbatim port on fixed tensors. Per layer, with ``r_t = s_t + ReLU(v_t / vth)`` (spikes plus
+the membrane voltage in units of the threshold):
 
-The floor is ours (``floor = 0`` is the paper's form). The gradient of
-``1 / cos`` is ``-1 / cos^2``: one near-orthogonal early activity vector gives
-a gradient up to 1e10 and, measured on N-MNIST (alpha 0.002, seed 1) and the
-synthetic set, training collapsed (31% and ~20% test accuracy instead of ~80%
-and ~90%). With ``floor = 0.1`` the term is at most 10, pairs below the floor
-pass no gradient, and the same N-MNIST run reached 81%.
+- ``k = int(ref_fraction * T)``; the reference ``r_d`` is the mean of ``r_t`` over the last ``k`` steps
+  (over all ``T`` when ``k`` is 0, as the authors' ``r_t[-0:]`` slices), detached;
+- ``cos_t = <r_t, r_d> / (sqrt(|r_t|^2 + 1e-5) sqrt(|r_d|^2 + 1e-5))`` per sample and step;
+- the layer's term per sample is ``1 / (mean over t of cos_t + 1e-5)`` (the mean inside the reciprocal);
+- a sample takes part when the argmax of each of the last ``k`` per-step outputs (``output[..., t]``,
+  not the accumulated output) is its label; the others count 0;
+- ``reg`` = the mean over layers of the maximum over the batch. The loss is ``task + alpha * reg``.
+
+The variant this module held before (the mean over t of a floored ``1 / cos``, the maximum over
+layers, correctness on the accumulated output) is gone: its collapses in docs/results.md were of that
+variant, and the authors' form, with the cosine averaged before the reciprocal, is bounded wherever the
+average cosine is not near 0.
 
 How the voltage is obtained: lava-dl's ``cuba.Neuron.forward`` computes
 ``voltage`` with ``dynamics`` and passes it to ``spike(voltage)``, then
@@ -22,18 +24,12 @@ returns only the spikes. ``capture_activity`` wraps each block neuron's
 ``spike`` method for the duration of a forward pass, so it sees the very
 voltage tensor (in the autograd graph, no second computation) and the
 spikes it produces; ``s_t`` here is the neuron's own spike before the block's
-one-step ``delay_shift`` (both terms are then at the same ``t``). For a
-graded (LIAF) layer ``s_t`` is the graded value.
-
-Pairs (sample, t) with ``r_t == 0`` (no input has reached the layer yet: every
-block delays by one step, and pruned frames are all-zero) or with ``r_d == 0``
-are left out: their cosine is 0, which would add a constant 1e5 with no
-useful gradient (and an ill-conditioned one at the zero vector).
+one-step ``delay_shift`` (both terms are then at the same ``t``), and before dropout.
+For a graded (LIAF) layer ``s_t`` is the graded value.
 """
 
 from __future__ import annotations
 
-import math
 from contextlib import contextmanager
 
 import torch
@@ -72,48 +68,47 @@ def capture_activity(net):
 
 
 def n_reference(T: int, ref_fraction: float) -> int:
-    """Number of final timesteps forming the reference (at least 1)."""
-    return max(1, min(T, math.ceil(ref_fraction * T - 1e-9)))
+    """The authors' ``int(ref_fraction * T)`` final steps (0 means all ``T``: their ``x[-0:]``)."""
+    return int(T * ref_fraction)
 
 
 def rcs_penalty(records: list[torch.Tensor], output: torch.Tensor, labels: torch.Tensor,
-                ref_fraction: float = 0.3, cos_floor: float = 0.0) -> torch.Tensor:
-    """The RCS term (a scalar tensor; 0 when no sample or pair qualifies).
+                ref_fraction: float = 0.3) -> torch.Tensor:
+    """The RCS term (a scalar tensor).
 
     ``records``: per layer ``N x M x T`` activity (``capture_activity``);
-    ``output``: ``N x classes x T`` network output; ``labels``: ``N``.
-    A sample qualifies when ``argmax`` of the accumulated output equals its
-    label at every one of the last ``n_reference(T, ref_fraction)`` steps.
+    ``output``: ``N x classes x T`` network output (per step); ``labels``: ``N``.
     """
     T = output.shape[-1]
-    k = n_reference(T, ref_fraction)
+    start = T - n_reference(T, ref_fraction)
+    start = 0 if start == T else start
     with torch.no_grad():
-        Y = output.detach().cumsum(dim=-1)
-        correct = (Y[..., -k:].argmax(dim=1) == labels[:, None]).all(dim=1)  # N
-    per_layer = []
+        correct = (output.detach()[..., start:].argmax(dim=1) == labels[:, None]).all(dim=1)
+    terms = []
     for r in records:
-        r_d = r[..., -k:].mean(dim=-1).detach()  # N x M
-        cos = F.cosine_similarity(r, r_d.unsqueeze(-1), dim=1)  # N x T
-        valid = correct[:, None] & (r.detach().abs().sum(dim=1) > 0) & (r_d.abs().sum(dim=1) > 0)[:, None]
-        if valid.any():
-            per_layer.append((1.0 / (cos[valid].clamp(min=cos_floor) + EPS)).mean())
-    if not per_layer:
+        r_d = r[..., start:].mean(dim=-1, keepdim=True).detach()  # N x M x 1
+        r_d_norm = (r_d.pow(2).sum(dim=1) + EPS) ** 0.5  # N x 1
+        r_t_norm = (r.pow(2).sum(dim=1) + EPS) ** 0.5  # N x T
+        cos = (r * r_d).sum(dim=1) / (r_t_norm * r_d_norm)  # N x T
+        terms.append(1 / (cos.mean(dim=-1) + EPS))  # N
+    if not terms:
         return output.new_zeros(())
-    return torch.stack(per_layer).max()
+    per_sample = torch.stack(terms, dim=1) * correct[:, None].to(output.dtype)  # N x layers
+    return per_sample.max(dim=0)[0].mean()
 
 
 class RCS:
     """``loss = task + alpha * reg`` with per-epoch bookkeeping of ``reg``."""
 
-    def __init__(self, alpha: float, ref_fraction: float = 0.3, cos_floor: float = 0.1):
-        self.alpha, self.ref_fraction, self.cos_floor = float(alpha), float(ref_fraction), float(cos_floor)
+    def __init__(self, alpha: float, ref_fraction: float = 0.3):
+        self.alpha, self.ref_fraction = float(alpha), float(ref_fraction)
         self.reset()
 
     def reset(self) -> None:
         self.total, self.n = 0.0, 0
 
     def penalty(self, records, output, labels) -> torch.Tensor:
-        reg = rcs_penalty(records, output, labels, self.ref_fraction, self.cos_floor)
+        reg = rcs_penalty(records, output, labels, self.ref_fraction)
         self.total += float(reg) * len(labels)
         self.n += len(labels)
         return reg

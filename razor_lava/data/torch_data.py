@@ -121,6 +121,40 @@ class FramedDataset(Dataset):
         return x, int(self.labels[i])
 
 
+class AugmentedFrames(Dataset):
+    """Training samples framed afresh on every access, after an event ``transform`` (razor_lava.data.transforms,
+    tonic's transforms, or any callable ``events -> events``).
+
+    numpy's global random state is seeded from ``(seed, epoch, index)`` before the transform runs
+    (tonic's transforms draw from it too), so an epoch's augmented samples depend on nothing else: a
+    resumed run sees the same ones. ``set_epoch`` is called by the training loop.
+    """
+
+    def __init__(self, events: Sequence[np.ndarray], labels: Sequence[int], spec: FrameSpec,
+                 transform: Callable[[np.ndarray], np.ndarray], seed: int = 0, classes=()):
+        if len(events) != len(labels):
+            raise ValueError(f"AugmentedFrames: {len(events)} event arrays but {len(labels)} labels")
+        self.events, self.labels = list(events), np.asarray(labels, dtype=np.int64)
+        self.spec, self.transform, self.seed, self.epoch = spec, transform, int(seed), 0
+        self.classes = list(classes)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int):
+        state = np.random.get_state()
+        try:
+            np.random.seed((self.seed * 1_000_003 + self.epoch * 10_007 + int(i)) % 2**32)
+            events = self.transform(self.events[i])
+        finally:
+            np.random.set_state(state)  # the caller's numpy stream is left as it was
+        frames = frame_many([events], self.spec)[0]
+        return torch.from_numpy(frames.astype(np.float32)), int(self.labels[i])
+
+
 def collate_frames(batch, n_frames: int | None = None):
     """Stack ``(frames, label)`` items whose time axes may differ.
 

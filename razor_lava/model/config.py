@@ -59,20 +59,30 @@ DEFAULT_TRAIN = {
     "false_rate": 0.03,
     # RCS regulariser (DESIGN 2.4): loss = task + rcs_alpha * reg; 0 = off (paper: about 0.002).
     "rcs_alpha": 0.0,
-    # Fraction of the final timesteps whose mean activity is the RCS reference.
+    # Fraction of the final timesteps whose mean activity is the RCS reference (the authors' int(0.3 T)).
     "rcs_ref_fraction": 0.3,
-    # Floor on the cosine inside 1 / cos (cutoff/rcs.py): 0 = the paper's form, whose gradient
-    # explodes for near-orthogonal early activity (measured: training collapsed); 0.1 bounds it.
-    "rcs_cos_floor": 0.1,
-    # Top-K cutoff calibrated on the training set at the end of a run; null = no calibration.
+    # Top-K cutoff calibrated on the validation split at the end of a run; null = no calibration.
     "cutoff_epsilon": 0.05,
+    # Validation split carved from the training set (stratified, the same for every seed): it picks
+    # the epoch that is exported and calibrates the cutoff; the test set gives the final numbers only.
+    "val_fraction": 0.1,
+    # "best": export the epoch with the best validation accuracy (ties: the later); "last": the last epoch.
+    "select": "best",
+    # "cosine": lr * (1 + cos(pi * (epoch - 1) / epochs)) / 2 per epoch; "constant": lr throughout.
+    "lr_schedule": "constant",
+    # lava-dl's neuron dropout (a dropped neuron stays dropped for the whole sample) on every block
+    # but the output block, as in lava-dl's N-MNIST recipe; training only.
+    "dropout": 0.0,
+    # Event augmentation of the training split (razor_lava/data/transforms.py); {} = none.
+    "augment": {},
 }
 LOSSES = ("rate_ce", "spike_rate")
 LAYER_KEYS = {
-    "conv": {"type", "out", "kernel", "stride", "padding", "dilation", "groups", "neuron", "weight_scale"},
+    "conv": {"type", "out", "kernel", "stride", "padding", "dilation", "groups", "neuron", "weight_scale",
+             "weight_norm"},
     "pool": {"type", "kernel", "stride", "neuron", "weight"},
     "flatten": {"type"},
-    "dense": {"type", "out", "neuron", "weight_scale"},
+    "dense": {"type", "out", "neuron", "weight_scale", "weight_norm", "delay"},
 }
 
 
@@ -174,8 +184,18 @@ TRAIN_SCHEMA = {
     "false_rate": Num(lo=0, hi=1),
     "rcs_alpha": Num(lo=0, note="0 = no RCS regulariser"),
     "rcs_ref_fraction": Num(lo=0, hi=1, lo_open=True),
-    "rcs_cos_floor": Num(lo=0, hi=1, hi_open=True, note="0 = the paper's form"),
     "cutoff_epsilon": Num(lo=0, hi=1, hi_open=True, null=True, note="null = no cutoff"),
+    "val_fraction": Num(lo=0, hi=0.5, hi_open=True, note="0 = no validation split"),
+    "select": OneOf(("best", "last")),
+    "lr_schedule": OneOf(("constant", "cosine")),
+    "dropout": Num(lo=0, hi=1, hi_open=True, note="0 = none"),
+}
+# The keys of train.augment (razor_lava.data.transforms.from_config builds the transforms).
+AUGMENT_SCHEMA = {
+    "translate": Num(integer=True, lo=0, note="pixels; a random shift in [-n, n] per axis and sample"),
+    "rotate_deg": Num(lo=0, hi=180, note="a random rotation in [-a, a] degrees about the sensor centre"),
+    "drop_event": Num(lo=0, hi=1, hi_open=True, note="the probability of dropping each event"),
+    "time_jitter_us": Num(lo=0, note="the standard deviation of Gaussian timestamp noise"),
 }
 # positions, pool, theta and ratio have their own checks (_check_positions, _pair, resolve_rule).
 PRUNER_SCHEMA = {
@@ -372,6 +392,7 @@ def parse_config(raw: dict, source: str | None = None, any_output: bool = False)
             out["groups"] = _positive_int(layer, "groups", key, source, 1)
             out["weight_scale"] = float(check_value(layer.get("weight_scale", 2), POSITIVE, f"{key}.weight_scale",
                                                     source))
+            out["weight_norm"] = check_value(layer.get("weight_norm", False), Flag(), f"{key}.weight_norm", source)
         elif t == "pool":
             out["kernel"] = _positive_int(layer, "kernel", key, source)
             out["stride"] = _positive_int(layer, "stride", key, source, out["kernel"])
@@ -380,6 +401,10 @@ def parse_config(raw: dict, source: str | None = None, any_output: bool = False)
             out["out"] = _positive_int(layer, "out", key, source)
             out["weight_scale"] = float(check_value(layer.get("weight_scale", 2), POSITIVE, f"{key}.weight_scale",
                                                     source))
+            out["weight_norm"] = check_value(layer.get("weight_norm", False), Flag(), f"{key}.weight_norm", source)
+            # lava-dl's learnable axonal delay (one per output neuron); netx deploys it as a delay of the
+            # next layer's synapses (razor_lava/netfile/read.py).
+            out["delay"] = check_value(layer.get("delay", False), Flag(), f"{key}.delay", source)
         if t != "flatten":
             out["neuron"] = _layer_neuron(layer, neuron, key, source)
             if t != "dense" and out["neuron"]["graded_spike"]:
@@ -401,6 +426,15 @@ def parse_config(raw: dict, source: str | None = None, any_output: bool = False)
                                                     pruner["variant"], raw.get("pruner"), source=source)
     train = _merge(DEFAULT_TRAIN, raw.get("train"), "train", source)
     _check_section(train, TRAIN_SCHEMA, "train", source)
+    train["augment"] = _merge({k: 0 for k in AUGMENT_SCHEMA}, train["augment"], "train.augment", source)
+    _check_section(train["augment"], AUGMENT_SCHEMA, "train.augment", source)
+    if train["val_fraction"] == 0:
+        if train["select"] == "best":
+            raise ConfigError("train.select", "'best' picks the epoch on the validation split, but "
+                              "train.val_fraction is 0; set val_fraction > 0 or select: last", source)
+        if train["cutoff_epsilon"] is not None:
+            raise ConfigError("train.cutoff_epsilon", "the cutoff is calibrated on the validation split, but "
+                              "train.val_fraction is 0; set val_fraction > 0 or cutoff_epsilon: null", source)
     if train["loss"] == "spike_rate" and not train["false_rate"] < train["true_rate"]:
         raise ConfigError("train.false_rate", f"expected a rate below train.true_rate = {train['true_rate']!r} "
                           f"(the target rate of the right class), got {train['false_rate']!r}", source)

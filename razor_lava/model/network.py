@@ -71,6 +71,9 @@ class RazorNet(nn.Module):
                         else _positions_override(cfg, pruner_overrides["positions"]))
         shape = tuple(cfg.input)
         graded = False
+        # Dropout on every block but the output block (lava-dl's N-MNIST recipe); it only acts in training.
+        last_block = cfg.block_indices()[-1]
+        dropout = float(cfg.train.get("dropout", 0.0))
         for i, layer in enumerate(cfg.layers):
             key, k = f"layers[{i}]", i + 1
             self.layer_inputs[k] = shape
@@ -82,6 +85,8 @@ class RazorNet(nn.Module):
                 shape = (int(np.prod(shape)),)
                 continue
             params = _neuron_params(layer["neuron"])
+            if dropout > 0 and t != "pool" and k != last_block:
+                params["dropout"] = slayer.neuron.Dropout(p=dropout)
             if t in ("conv", "pool"):
                 if len(shape) != 3:
                     raise ConfigError(f"{key}.type", f"a {t} layer needs a C x H x W input, but its input is {shape}; "
@@ -95,7 +100,8 @@ class RazorNet(nn.Module):
                     out_c = layer["out"]
                     block = slayer.block.cuba.Conv(
                         params, c, out_c, k, stride=s, padding=p, dilation=d, groups=layer["groups"],
-                        weight_scale=layer["weight_scale"], weight_norm=False, delay_shift=True)
+                        weight_scale=layer["weight_scale"], weight_norm=layer.get("weight_norm", False),
+                        delay_shift=True)
                 else:
                     k, s, p, d, out_c = _pair(layer["kernel"]), _pair(layer["stride"]), (0, 0), (1, 1), c
                     block = slayer.block.cuba.Conv(params, c, c, k, stride=s, groups=c, weight_norm=False,
@@ -108,8 +114,12 @@ class RazorNet(nn.Module):
                                       cfg.source)
                 shape = (out_c, oh, ow)
             else:  # dense
+                # A learnable axonal delay is lava-dl's (max 62 steps, netx's limit); on the CPU SLAYER shifts
+                # by the delay's floor, which is what export writes, so the deployed network stays exact.
                 block = slayer.block.cuba.Dense(params, int(np.prod(shape)), layer["out"],
-                                                weight_scale=layer["weight_scale"], weight_norm=False, delay_shift=True)
+                                                weight_scale=layer["weight_scale"],
+                                                weight_norm=layer.get("weight_norm", False),
+                                                delay=layer.get("delay", False), delay_shift=True)
                 if len(shape) == 3 and shape[1:] != (1, 1):
                     raise ConfigError(f"{key}.type", f"a dense layer after a {shape} conv output needs a flatten layer "
                                       "before it", cfg.source)

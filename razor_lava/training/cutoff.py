@@ -1,4 +1,4 @@
-"""End-of-run cutoff calibration: beta from the training set, metrics on the test set."""
+"""End-of-run cutoff calibration: beta from the validation split, metrics on the test set."""
 
 from __future__ import annotations
 
@@ -19,8 +19,10 @@ def payload_outputs(net, dataset, batch: int, device) -> tuple[np.ndarray, np.nd
     return as_payloads(ev["outputs"], graded), np.asarray(ev["labels"], dtype=np.int64)
 
 
-def calibrate_run(net, train_set, test_set, epsilon: float, batch: int, device, log=print) -> tuple[dict, dict]:
-    """Calibrate ``beta`` on the training set and measure it on the test set.
+def calibrate_run(net, val_set, test_set, epsilon: float, batch: int, device, log=print) -> tuple[dict, dict]:
+    """Calibrate ``beta`` on ``val_set`` (the validation split: data the network was not fitted to; the
+    training set gives thresholds too permissive once the network has memorised it, DESIGN 2.4) and
+    measure it on the test set.
 
     Deterministic: eval mode, fixed sample order. Returns the cutoff table
     (``calibrate``'s dict, stored in the checkpoint and ``network.h5``) and
@@ -28,7 +30,7 @@ def calibrate_run(net, train_set, test_set, epsilon: float, batch: int, device, 
     ``mean_exit_step``, ``timestep_reduction``, ``exit_histogram``,
     ``cutoff_fallback_steps``.
     """
-    out, labels = payload_outputs(net, train_set, batch, device)
+    out, labels = payload_outputs(net, val_set, batch, device)
     table = calibrate(out, labels, epsilon)
     # table["warning"] (steps that never exit) is already logged by calibrate(); not repeated here.
     out, labels = payload_outputs(net, test_set, batch, device)

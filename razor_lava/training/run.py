@@ -2,18 +2,25 @@
 
 Everything a run writes goes to ``RUN_DIR``:
 
-- ``checkpoint.pt``: model + optimizer + history after the last finished epoch
+- ``checkpoint.pt``: model + optimizer + history after the last finished epoch,
+  and the weights of the best epoch so far on the validation split
   (written atomically; ``resume=True`` continues from it, so an interrupted
   run loses at most the epoch in progress);
-- ``metrics.json`` / ``metrics.csv``: one row per epoch;
+- ``metrics.json`` / ``metrics.csv``: one row per epoch (training loss and
+  accuracy, validation accuracy, learning rate);
+- ``result.json``: the exported network's numbers: the selected epoch, its
+  validation accuracy, and the test split's accuracy, frames pruned and
+  cutoff figures (the test split is evaluated once, here);
 - ``learning_curve.png``; ``config.yaml``: the config as run;
 - ``network.h5``: the netx HDF5 export at the end.
 """
 
 from __future__ import annotations
 
+import copy
 import csv
 import json
+import math
 import random
 import time
 from dataclasses import dataclass, field
@@ -25,15 +32,14 @@ import yaml
 from torch.utils.data import DataLoader
 
 from ..cutoff.rcs import RCS, capture_activity
-from ..data.registry import frame_spec_for, open_split
-from ..data.torch_data import FramedDataset
 from ..atomic import atomic_path, removed_on_failure, write_text_atomic
-from ..errors import ConfigError, DataFormatError, UsageError
+from ..errors import DataFormatError, UsageError
 from ..netfile import export_network
 from ..model._slayer import slayer
 from ..model.config import TRAIN_SCHEMA, NetConfig, Num
 from ..model.network import RazorNet
 from .cutoff import calibrate_run
+from .data import Splits, load_data
 from .evaluate import evaluate, predict
 
 CHECKPOINT = "checkpoint.pt"
@@ -118,24 +124,6 @@ def epoch_order(n: int, seed: int, epoch: int) -> list[int]:
     return torch.randperm(n, generator=g).tolist()
 
 
-def load_data(cfg: NetConfig, opts: RunOptions):
-    """Framed train and test sets for the config's data set."""
-    name = cfg.data["dataset"]
-    framing = {k: v for k, v in cfg.data.items() if k != "dataset"}
-    out = []
-    for split, limit in (("train", opts.train_samples), ("test", opts.test_samples)):
-        source = open_split(name, split, opts.data_root, limit=limit)
-        spec = frame_spec_for(name, source.sensor_size, framing)
-        if spec.frame_shape[:-1] != tuple(cfg.input):
-            raise ConfigError("input", f"the config's input {list(cfg.input)} does not match the framed data "
-                              f"{list(spec.frame_shape[:-1])} (C x H x W) of {name!r}", cfg.source)
-        if len(source) == 0:
-            raise DataFormatError(opts.data_root or name, f"the {split} split of {name!r} holds no samples")
-        key = f"{name}:{opts.data_root}:{split}:{len(source)}"
-        out.append(FramedDataset(source, spec, cache_dir=opts.cache_dir, cache_key=key, progress=opts.progress))
-    return out
-
-
 def _atomic_torch_save(obj, path: Path) -> None:
     with atomic_path(path) as tmp:
         torch.save(obj, tmp)
@@ -165,7 +153,9 @@ def plot_learning_curve(out: Path, history: list[dict], title: str) -> Path:
     a1.plot(ep, [h["train_loss"] for h in history], marker="o")
     a1.set(xlabel="epoch", ylabel="training loss", title="loss")
     a2.plot(ep, [100 * h["train_accuracy"] for h in history], marker="o", label="train")
-    a2.plot(ep, [100 * h["test_accuracy"] for h in history], marker="s", label="test (inference, pruned)")
+    if any("val_accuracy" in h for h in history):
+        a2.plot(ep, [100 * h.get("val_accuracy", float("nan")) for h in history], marker="s",
+                label="validation (inference, pruned)")
     if history and history[0].get("pruners"):
         a2.plot(ep, [100 * h["frames_pruned_mean"] for h in history], ls="--", label="frames pruned (mean)")
     a2.set(xlabel="epoch", ylabel="%", title="accuracy", ylim=(0, 100))
@@ -224,7 +214,8 @@ def train_epoch(net, loader, optimizer, loss_fn, device, progress: bool, desc: s
 
 
 def train(cfg: NetConfig, opts: RunOptions, log=print) -> dict:
-    """Train (or resume), evaluate every epoch, export ``network.h5``. Returns the last metrics row.
+    """Train (or resume), evaluate on the validation split every epoch, export the selected epoch as
+    ``network.h5``, evaluate it once on the test split. Returns ``result.json``'s content.
 
     Everything that can be refused (options, pruner overrides, the checkpoint to resume, the data) is
     checked before ``opts.out`` is written; a run that fails before its first checkpoint removes the run
@@ -235,7 +226,10 @@ def train(cfg: NetConfig, opts: RunOptions, log=print) -> dict:
     epochs = opts.epochs if opts.epochs is not None else int(cfg.train["epochs"])
     batch = opts.batch_size if opts.batch_size is not None else int(cfg.train["batch_size"])
     lr = opts.lr if opts.lr is not None else float(cfg.train["lr"])
-    run_id = {"config": cfg.to_dict(), "pruner": opts.pruner, "seed": opts.seed}
+    # What a resumed run must share with the checkpoint: everything that changes the batches or the steps.
+    run_id = {"config": cfg.to_dict(), "pruner": opts.pruner, "seed": opts.seed,
+              "options": {"batch_size": batch, "lr": lr, "train_samples": opts.train_samples,
+                          "test_samples": opts.test_samples}}
 
     seed_everything(opts.seed)
     net = RazorNet(cfg, opts.pruner).to(opts.device)
@@ -246,21 +240,24 @@ def train(cfg: NetConfig, opts: RunOptions, log=print) -> dict:
     if opts.resume and ckpt_path.exists():
         ckpt = _load_checkpoint(ckpt_path, opts.device)
         if ckpt["run_id"] != run_id:
-            raise UsageError("--resume", f"{ckpt_path} was written by a different config, pruner options or seed; "
-                              "use a new --out or the same options")
+            raise UsageError("--resume", f"{ckpt_path} was written by a different config, pruner options, seed, "
+                              "batch size, learning rate or sample counts; use a new --out or the same options")
         if ckpt["epoch"] > epochs:
             raise UsageError("epochs", f"{ckpt_path} already holds {ckpt['epoch']} epochs, more than the {epochs} "
                               f"asked for; ask for at least {ckpt['epoch']} or use a new --out")
         _load_state(net, ckpt, ckpt_path)
         optimizer.load_state_dict(ckpt["optimizer"])
-        history, start = ckpt["history"], ckpt["epoch"] + 1
+        history, start, best = ckpt["history"], ckpt["epoch"] + 1, ckpt.get("best")
         log(f"resuming {out} after epoch {ckpt['epoch']}")
+    else:
+        best = None
 
-    train_set, test_set = load_data(cfg, opts)
+    splits = load_data(cfg, opts)
     with removed_on_failure(out, keep=ckpt_path.exists):
         out.mkdir(parents=True, exist_ok=True)
-        return _run_epochs(cfg, opts, net, optimizer, history, start, epochs, batch, run_id, train_set, test_set,
-                           log)
+        loop = _Loop(cfg, opts, net, optimizer, history, best, epochs, batch, lr, run_id, splits, log)
+        loop.run(start)
+        return loop.finish()
 
 
 def _load_checkpoint(path: Path, device) -> dict:
@@ -286,51 +283,111 @@ def _load_state(net, ckpt: dict, path: Path) -> None:
         raise DataFormatError(path, f"its weights do not fit the network of its own config: {e}") from None
 
 
-def _run_epochs(cfg, opts, net, optimizer, history, start, epochs, batch, run_id, train_set, test_set, log):
-    out, ckpt_path = Path(opts.out), Path(opts.out) / CHECKPOINT
-    loss_fn = make_loss(cfg.train).to(opts.device)
-    alpha = float(cfg.train["rcs_alpha"])
-    rcs = RCS(alpha, float(cfg.train["rcs_ref_fraction"]), float(cfg.train["rcs_cos_floor"])) if alpha > 0 else None
-    test_loader = DataLoader(test_set, batch_size=batch, shuffle=False)
-    for epoch in range(start, epochs + 1):
-        t0 = time.perf_counter()
-        # The shuffle order depends only on (seed, epoch): a resumed run sees the same batches, and a
-        # progress bar does not change it (see epoch_order). The generator only feeds the loader's
-        # worker seed, so the global torch RNG is left alone.
-        loader = DataLoader(train_set, batch_size=batch, sampler=epoch_order(len(train_set), opts.seed, epoch),
-                            generator=torch.Generator().manual_seed(0))
-        torch.manual_seed(opts.seed * 100_003 + epoch)
-        loss, acc = train_epoch(net, loader, optimizer, loss_fn, opts.device, opts.progress,
-                                f"epoch {epoch}/{epochs}", rcs=rcs)
-        t_train = time.perf_counter() - t0
-        ev = evaluate(net, test_loader, opts.device)
-        row = {"epoch": epoch, "train_loss": loss, "train_accuracy": acc, "test_accuracy": ev["accuracy"],
-               "frames_pruned_mean": ev["frames_pruned_mean"], "input_events_removed": ev["input_events_removed"],
-               "pruners": ev["pruners"], "seconds_train": round(t_train, 2),
-               "seconds_epoch": round(time.perf_counter() - t0, 2)}
-        if rcs is not None:
-            row["rcs_reg"] = rcs.mean
-        history.append(row)
-        _atomic_text(out / "config.yaml", yaml.safe_dump(cfg.to_dict() | {"pruner": net.pruner_cfg},
-                                                         sort_keys=False))
-        _atomic_torch_save({"run_id": run_id, "epoch": epoch, "model": net.state_dict(),
-                            "optimizer": optimizer.state_dict(), "history": history}, ckpt_path)
-        write_metrics(out, history)
-        plot_learning_curve(out, history, f"{cfg.name}: {out.name}")
-        log(f"epoch {epoch:3d}  loss {loss:8.4f}  train {100 * acc:5.1f}%  test {100 * ev['accuracy']:5.1f}%  "
-            f"frames pruned {100 * ev['frames_pruned_mean']:5.1f}%  "
-            + (f"rcs {row['rcs_reg']:.4g}  " if "rcs_reg" in row else "") + f"({row['seconds_epoch']:.1f} s)")
-    cutoff = None
-    if cfg.train["cutoff_epsilon"] is not None and history:
-        # Calibrated on the training set, as the paper does; stored with the weights.
-        cutoff, extra = calibrate_run(net, train_set, test_set, float(cfg.train["cutoff_epsilon"]), batch,
-                                      opts.device, log)
-        history[-1].update(extra)
-        _atomic_torch_save({"run_id": run_id, "epoch": history[-1]["epoch"], "model": net.state_dict(),
-                            "optimizer": optimizer.state_dict(), "history": history, "cutoff": cutoff}, ckpt_path)
-        write_metrics(out, history)
-    export_network(net, out / "network.h5", train_set.spec, train_set.classes, cutoff=cutoff)
-    return history[-1] if history else {}
+def lr_at(schedule: str, lr: float, epoch: int, epochs: int) -> float:
+    """The learning rate of ``epoch`` (1-based): constant, or cosine from ``lr`` towards 0 over ``epochs``.
+    A function of the epoch alone, so a resumed run continues the same schedule."""
+    if schedule == "cosine":
+        return lr * 0.5 * (1 + math.cos(math.pi * (epoch - 1) / epochs))
+    return lr
+
+
+class _Loop:
+    """The epochs of one run, the choice of the epoch to export, and the end of the run."""
+
+    def __init__(self, cfg, opts, net, optimizer, history, best, epochs, batch, lr, run_id, splits: Splits, log):
+        self.cfg, self.opts, self.net, self.optimizer = cfg, opts, net, optimizer
+        self.history, self.best, self.epochs, self.batch, self.lr = history, best, epochs, batch, lr
+        self.run_id, self.splits, self.log = run_id, splits, log
+        self.out = Path(opts.out)
+        self.loss_fn = make_loss(cfg.train).to(opts.device)
+        alpha = float(cfg.train["rcs_alpha"])
+        self.rcs = RCS(alpha, float(cfg.train["rcs_ref_fraction"])) if alpha > 0 else None
+
+    def _checkpoint(self, epoch: int, model: dict | None = None, **extra) -> None:
+        """``model``: the weights to resume from (default: the network's now)."""
+        _atomic_torch_save({"run_id": self.run_id, "epoch": epoch,
+                            "model": self.net.state_dict() if model is None else model,
+                            "optimizer": self.optimizer.state_dict(), "history": self.history, "best": self.best}
+                           | extra, self.out / CHECKPOINT)
+
+    def run(self, start: int) -> None:
+        cfg, opts, net = self.cfg, self.opts, self.net
+        val_loader = DataLoader(self.splits.val, batch_size=self.batch) if self.splits.val is not None else None
+        for epoch in range(start, self.epochs + 1):
+            t0 = time.perf_counter()
+            lr = lr_at(cfg.train["lr_schedule"], self.lr, epoch, self.epochs)
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr
+            if hasattr(self.splits.train, "set_epoch"):
+                self.splits.train.set_epoch(epoch)
+            # The shuffle order depends only on (seed, epoch): a resumed run sees the same batches, and a
+            # progress bar does not change it (see epoch_order). The generator only feeds the loader's
+            # worker seed, so the global torch RNG is left alone.
+            loader = DataLoader(self.splits.train, batch_size=self.batch,
+                                sampler=epoch_order(len(self.splits.train), opts.seed, epoch),
+                                generator=torch.Generator().manual_seed(0))
+            torch.manual_seed(opts.seed * 100_003 + epoch)
+            loss, acc = train_epoch(net, loader, self.optimizer, self.loss_fn, opts.device, opts.progress,
+                                    f"epoch {epoch}/{self.epochs}", rcs=self.rcs)
+            t_train = time.perf_counter() - t0
+            row = {"epoch": epoch, "lr": lr, "train_loss": loss, "train_accuracy": acc,
+                   "seconds_train": round(t_train, 2)}
+            if val_loader is not None:
+                ev = evaluate(net, val_loader, opts.device)
+                row |= {"val_accuracy": ev["accuracy"], "val_frames_pruned_mean": ev["frames_pruned_mean"]}
+            if self.rcs is not None:
+                row["rcs_reg"] = self.rcs.mean
+            row["seconds_epoch"] = round(time.perf_counter() - t0, 2)
+            self.history.append(row)
+            if cfg.train["select"] == "best" and (self.best is None
+                                                  or row["val_accuracy"] >= self.best["val_accuracy"]):
+                # ties go to the later epoch: as accurate on the validation split, and trained longer
+                self.best = {"epoch": epoch, "val_accuracy": row["val_accuracy"],
+                             "model": copy.deepcopy(net.state_dict())}
+            _atomic_text(self.out / "config.yaml", yaml.safe_dump(cfg.to_dict() | {"pruner": net.pruner_cfg},
+                                                                  sort_keys=False))
+            self._checkpoint(epoch)
+            write_metrics(self.out, self.history)
+            plot_learning_curve(self.out, self.history, f"{cfg.name}: {self.out.name}")
+            self.log(f"epoch {epoch:3d}  loss {loss:8.4f}  train {100 * acc:5.1f}%  "
+                     + (f"val {100 * row['val_accuracy']:5.1f}%  " if "val_accuracy" in row else "")
+                     + (f"frames pruned {100 * row['val_frames_pruned_mean']:5.1f}%  "
+                        if net.pruners and "val_frames_pruned_mean" in row else "")
+                     + (f"rcs {row['rcs_reg']:.4g}  " if "rcs_reg" in row else "")
+                     + f"lr {lr:.2g}  ({row['seconds_epoch']:.1f} s)")
+
+    def finish(self) -> dict:
+        """Load the selected epoch, evaluate it on the test split, calibrate the cutoff on the validation
+        split, export ``network.h5`` and write ``result.json``."""
+        cfg, opts, net, splits = self.cfg, self.opts, self.net, self.splits
+        if not self.history:
+            return {}
+        selected = self.history[-1]["epoch"]
+        last = copy.deepcopy(net.state_dict())  # what a resumed run continues from
+        if self.best is not None:
+            selected = self.best["epoch"]
+            net.load_state_dict(self.best["model"])
+        ev = evaluate(net, DataLoader(splits.test, batch_size=self.batch), opts.device)
+        result = {"epoch": self.history[-1]["epoch"], "selected_epoch": selected, "select": cfg.train["select"],
+                  "val_accuracy": self.history[selected - 1].get("val_accuracy"),
+                  "val_samples": len(splits.val) if splits.val is not None else 0,
+                  "train_samples": len(splits.train), "test_samples": len(splits.test),
+                  "test_accuracy": ev["accuracy"], "frames_pruned_mean": ev["frames_pruned_mean"],
+                  "input_events_removed": ev["input_events_removed"], "pruners": ev["pruners"],
+                  "train_loss": self.history[selected - 1]["train_loss"], "seed": opts.seed}
+        self.log(f"selected epoch {selected} ({cfg.train['select']}"
+                 + (f", validation {100 * result['val_accuracy']:.1f}%" if result["val_accuracy"] is not None
+                    else "") + f"): test {100 * ev['accuracy']:.1f}% on {len(splits.test)} samples")
+        cutoff = None
+        if cfg.train["cutoff_epsilon"] is not None:
+            cutoff, extra = calibrate_run(net, splits.val, splits.test, float(cfg.train["cutoff_epsilon"]),
+                                          self.batch, opts.device, self.log)
+            result |= extra
+        self._checkpoint(self.history[-1]["epoch"], model=last, cutoff=cutoff, result=result)
+        export_network(net, self.out / "network.h5", splits.spec, splits.classes, cutoff=cutoff)
+        result["network"] = str(self.out / "network.h5")
+        _atomic_text(self.out / "result.json", json.dumps(result, indent=2))
+        return result
 
 
 def load_trained(run_dir: str | Path, device: str = "cpu") -> RazorNet:
@@ -346,7 +403,8 @@ def load_trained(run_dir: str | Path, device: str = "cpu") -> RazorNet:
     ckpt = _load_checkpoint(run_dir / CHECKPOINT, device)
     cfg = parse_config(ckpt["run_id"]["config"], source=str(run_dir / "config.yaml"))
     net = RazorNet(cfg, ckpt["run_id"]["pruner"]).to(device)
-    _load_state(net, ckpt, run_dir / CHECKPOINT)
+    # The selected epoch's weights (the ones network.h5 holds), where the run selected one.
+    _load_state(net, ckpt["best"] if ckpt.get("best") else ckpt, run_dir / CHECKPOINT)
     net.eval()
     return net
 
