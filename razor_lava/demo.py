@@ -27,11 +27,6 @@ from .demo_report import markdown_report, summary_rows, table
 from .plots import plot_class_frames
 
 CONFIGS = {"synthetic": "synthetic_small"}  # the shipped config per data set; others: razor_lava/configs/<name>.yaml
-# RCS regulariser weight per data set. Off on the synthetic set: measured there it stalls training
-# (91.5% without, 23-56% with alpha 1e-4 .. 2e-3; docs/results.md), because its recordings end in
-# idle stretches at varying positions. On N-MNIST alpha 0.002 (cos floor 0.1) trains normally.
-DEFAULT_RCS_ALPHA = {"synthetic": 0.0}
-RCS_ALPHA_ELSEWHERE = 0.002
 
 
 def config_for(dataset: str) -> Path:
@@ -52,8 +47,10 @@ def stage_train(out: Path, args) -> dict:
     from .training.run import RunOptions, train
 
     config = config_for(args.dataset)
-    cfg = with_train_overrides(load_config(config), {"rcs_alpha": args.rcs_alpha,
-                                                     "cutoff_epsilon": args.cutoff_epsilon})
+    # The recipe (RCS weight included) is the config's; --rcs-alpha overrides it only when given.
+    overrides = {"cutoff_epsilon": args.cutoff_epsilon} | ({} if args.rcs_alpha is None
+                                                          else {"rcs_alpha": args.rcs_alpha})
+    cfg = with_train_overrides(load_config(config), overrides)
     t0 = time.perf_counter()
     opts = RunOptions(out=out / "run", data_root=args.data_root, epochs=args.epochs, seed=args.seed, resume=True,
                       train_samples=args.train_samples, test_samples=args.test_samples)
@@ -62,9 +59,10 @@ def stage_train(out: Path, args) -> dict:
     rule = f"razor ratio {p['ratio']}" if p.get("ratio") is not None else f"score threshold {p.get('theta')}"
     return {"config": str(config.relative_to(CONFIG_DIR.parents[1])), "run_dir": str(out / "run"),
             "network": str(out / "run" / "network.h5"), "test_accuracy": last["test_accuracy"],
-            "frames_pruned_mean": last["frames_pruned_mean"],
+            "frames_pruned_mean": last["frames_pruned_mean"], "selected_epoch": last.get("selected_epoch"),
+            "val_accuracy": last.get("val_accuracy"), "val_samples": last.get("val_samples"),
             "epochs": last["epoch"], "positions": p["positions"], "n_embeddings": p["n_embeddings"],
-            "pruner_rule": f"{p.get('variant', 'window')} variant, {rule}", "rcs_alpha": args.rcs_alpha,
+            "pruner_rule": f"{p.get('variant', 'window')} variant, {rule}", "rcs_alpha": cfg.train["rcs_alpha"],
             "cutoff_epsilon": args.cutoff_epsilon, "learning_curve": str(out / "run" / "learning_curve.png"),
             "seconds": round(time.perf_counter() - t0, 1)}
 
@@ -147,16 +145,13 @@ def parse_args(argv=None):
     ap.add_argument("--test-samples", type=int, help="use the first N test samples (synthetic: 200)")
     ap.add_argument("--epochs", type=int, help="training epochs (default: the config's)")
     ap.add_argument("--rcs-alpha", type=float,
-                    help="weight of the RCS regulariser (0 = off; default 0 on synthetic, where it was measured to "
-                         f"hurt, {RCS_ALPHA_ELSEWHERE} elsewhere)")
+                    help="weight of the RCS regulariser (0 = off; default: the config's train.rcs_alpha)")
     ap.add_argument("--cutoff-epsilon", type=float, default=0.01, help="error rate the cutoff calibration allows")
     ap.add_argument("--deploy-samples", type=int, default=20, help="test samples run on the Lava simulator")
     ap.add_argument("--profile-samples", type=int, default=200, help="test samples profiled (SLAYER counter)")
     ap.add_argument("--lava-check", type=int, default=2,
                     help="of those, samples also counted inside the Lava run (with and without the cutoff)")
     args = ap.parse_args(argv)
-    if args.rcs_alpha is None:
-        args.rcs_alpha = DEFAULT_RCS_ALPHA.get(args.dataset, RCS_ALPHA_ELSEWHERE)
     if args.dataset == "synthetic":
         args.train_samples = 1000 if args.train_samples is None else args.train_samples
         args.test_samples = 200 if args.test_samples is None else args.test_samples
@@ -189,8 +184,7 @@ def run(args, argv=None) -> int:
     if "idle_frame_fraction" in data:
         print(f"  idle frames:          {100 * data['idle_frame_fraction']:.1f}% (what pruning should remove)")
 
-    rcs = f"RCS alpha {args.rcs_alpha}" if args.rcs_alpha else \
-        "RCS regulariser off (it hurt on this data set, docs/results.md; --rcs-alpha A turns it on)"
+    rcs = "the config's RCS weight" if args.rcs_alpha is None else f"RCS alpha {args.rcs_alpha}"
     print(f"\n[train] Razor SNN ({config_for(args.dataset).name}) in lava-dl SLAYER, {rcs}, "
           f"cutoff epsilon {args.cutoff_epsilon} ...", flush=True)
     trained = stage_train(out, args) | {"test_samples": data["test_samples"]}

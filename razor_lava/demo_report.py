@@ -19,6 +19,9 @@ def summary_rows(train: dict, deploy: dict, profile: dict) -> list[tuple[str, st
     n_dep, n_prof = deploy["samples"], profile["samples"]
     rows = [
         (f"accuracy, SLAYER ({train['test_samples']} test samples)", pct(train["test_accuracy"])),
+        *([(f"selected epoch (by validation accuracy, {train['val_samples']} samples)",
+            f"{train['selected_epoch']} of {train['epochs']} ({pct(train['val_accuracy'])})")]
+          if train.get("selected_epoch") is not None and train.get("val_accuracy") is not None else []),
         (f"accuracy, SLAYER ({n_dep} deployed samples)", pct(deploy["slayer_accuracy"])),
         (f"accuracy, Lava simulator ({n_dep} samples)", pct(deploy["accuracy"])),
         ("agreement Lava == SLAYER (identical outputs)", pct(deploy["agreement"])),
@@ -77,7 +80,7 @@ def markdown_report(out: Path, data: dict, train: dict, rows: list[tuple[str, st
              f"- config `{train['config']}`: pruners at {train['positions']}, K = {train['n_embeddings']}, "
              f"{train['pruner_rule']}",
              f"- {train['epochs']} epochs, RCS regulariser alpha = {train['rcs_alpha']}, "
-             f"cutoff calibrated for epsilon = {train['cutoff_epsilon']}",
+             f"cutoff calibrated for epsilon = {train['cutoff_epsilon']} on the validation split",
              f"- run directory `{rel(train['run_dir'])}` (checkpoint, metrics, learning curve, `network.h5`)", "",
              "## Results", "", table(rows), "",
              "Synops are counted exactly (every input event times its true fan-out) on SLAYER's fixed-point "

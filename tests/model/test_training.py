@@ -152,3 +152,39 @@ def test_epoch_order_is_the_loaders_shuffle_and_a_progress_bar_does_not_change_i
                     for i in b.tolist()]
     assert new_with_bar == order
     assert old_with_bar != old  # the old way depended on the bar
+
+
+@pytest.mark.slow
+def test_the_exported_network_is_the_epoch_the_validation_split_selected(tmp_path, small_cfg, monkeypatch):
+    """Validation accuracies are scripted (3 epochs: 0.5, 0.8, 0.6): epoch 2 is selected, its weights are
+    the ones in network.h5 and load_trained, the checkpoint still resumes from epoch 3, and the test split
+    is evaluated once, after training."""
+    from razor_lava.netfile import load_network_file
+    from razor_lava.training.run import load_trained
+
+    real_evaluate, seen = run_mod.evaluate, []
+    scripted = iter([0.5, 0.8, 0.6])
+
+    def evaluate(net, loader, *a, **k):
+        ev = real_evaluate(net, loader, *a, **k)
+        seen.append(len(loader.dataset))
+        if len(seen) <= 3:  # the three validation passes
+            ev["accuracy"] = next(scripted)
+        return ev
+
+    monkeypatch.setattr(run_mod, "evaluate", evaluate)
+    result = train(small_cfg, small_options(tmp_path, "sel", epochs=3), log=lambda *a: None)
+    ckpt = torch.load(tmp_path / "sel" / "checkpoint.pt")
+    assert result["selected_epoch"] == 2 and result["val_accuracy"] == 0.8 and ckpt["best"]["epoch"] == 2
+    n_val, n_test = result["val_samples"], result["test_samples"]
+    assert seen == [n_val] * 3 + [n_test] and n_val > 0  # validation every epoch, the test split once
+    assert json.loads((tmp_path / "sel" / "result.json").read_text())["selected_epoch"] == 2
+    assert "test_accuracy" not in json.loads((tmp_path / "sel" / "metrics.json").read_text())[0]
+    assert ckpt["epoch"] == 3 and any(not torch.equal(ckpt["model"][k], ckpt["best"]["model"][k])
+                                      for k in ckpt["model"])
+    net = load_trained(tmp_path / "sel")
+    best = ckpt["best"]["model"]
+    assert all(torch.equal(net.state_dict()[k], best[k]) for k in best)
+    w_file = load_network_file(tmp_path / "sel" / "network.h5").layers[1].weight
+    w_best = net.block(1).synapse.pre_hook_fx(net.block(1).synapse.weight, descale=True).detach().numpy()
+    np.testing.assert_array_equal(w_file, w_best.reshape(w_file.shape))

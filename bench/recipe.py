@@ -1,0 +1,253 @@
+#!/usr/bin/env python
+"""What each part of the training recipe contributes: an ablation over seeds, side by side in one run.
+
+Every variant is the shipped config (``--config``, default the data set's) with one part of the recipe
+changed; each trains ``--seeds`` times (default 3) and is measured on the test split once, on the epoch
+that the validation split selected. The table gives test accuracy mean +- std over the seeds (one test
+sample is one point), the validation accuracy of the selected epochs, the selected epoch and the
+training minutes, and, for variants with a cutoff table, the Top-K cutoff's test accuracy and timestep
+reduction (calibrated on the validation split).
+
+    python bench/recipe.py --dataset nmnist --data-root ../shared/data/nmnist-small \
+        --work runs/recipe-nmnist --out bench/RECIPE_nmnist.md
+    python bench/recipe.py --dataset synthetic --variants recipe E3 --out bench/RECIPE_synthetic.md
+    python bench/recipe.py --quick --work /tmp/rq --out /tmp/rq/RECIPE.md     # a smoke run (minutes)
+
+Runs live in ``--work/<variant>/seed<k>`` and are resumed when a run of the same options is there, so an
+interrupted bench continues. ``--jobs 2`` trains two runs at once, one CPU thread each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import platform
+import shlex
+import statistics
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+
+from razor_lava.atomic import write_text_atomic
+from razor_lava.cli.common import existing_dir, output_file, positive_int, run_main
+from razor_lava.formatting import pct, ratio
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CONFIGS = {"synthetic": "synthetic_small", "nmnist": "nmnist"}
+
+
+def _dense_layers(raw):
+    return [l for l in raw["layers"] if l["type"] == "dense" and l.get("neuron") != "liaf"]
+
+
+def _set(path: str, value):
+    """A variant that sets ``section.key`` (or ``train.augment.key``) of the raw config."""
+    def change(raw):
+        parts = path.split(".")
+        node = raw
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+        node[parts[-1]] = value
+        return raw
+    return change
+
+
+def _layers(key: str, value):
+    def change(raw):
+        for l in _dense_layers(raw):
+            l[key] = value
+        return raw
+    return change
+
+
+def _round1(raw):
+    """The round-1 recipe: 10 epochs, constant lr, no augmentation or dropout, 10 ms frames, the last epoch."""
+    raw["train"].update(epochs=10, lr_schedule="constant", augment={}, dropout=0.0, select="last")
+    raw["data"].pop("window_ms", None)
+    raw["data"].pop("n_frames", None)
+    return raw
+
+
+# name -> (what it changes, the change). "recipe" is the shipped config as it is.
+VARIANTS = {
+    "recipe": ("the shipped config (E1: no pruner)", lambda raw: raw),
+    "E3": ("the shipped config with its Razor pruners", None),  # pruner positions from the config itself
+    "no-augment": ("no event augmentation", _set("train.augment", {})),
+    "no-dropout": ("no dropout", _set("train.dropout", 0.0)),
+    "constant-lr": ("constant learning rate instead of cosine", _set("train.lr_schedule", "constant")),
+    "spike-rate": ("lava-dl's SpikeRate loss instead of rate cross entropy", _set("train.loss", "spike_rate")),
+    "rcs": ("RCS regulariser (authors' form), alpha 0.002", _set("train.rcs_alpha", 0.002)),
+    "weight-norm": ("weight norm on the hidden dense layers", _layers("weight_norm", True)),
+    "delays": ("learnable axonal delays on the hidden dense layers", _layers("delay", True)),
+    "round1": ("the round-1 recipe (10 epochs, constant lr, no augmentation, 10 ms frames, last epoch)",
+               _round1),
+}
+DEFAULT_VARIANTS = ("recipe", "E3", "no-augment", "no-dropout", "constant-lr", "round1")
+
+
+def variant_config(config: str, name: str):
+    """The config of variant ``name``: E1 unless the variant is E3 (the config's own pruners)."""
+    import yaml
+
+    from razor_lava.configs import config_path
+    from razor_lava.model.config import parse_config
+
+    path = config_path(config)
+    raw = yaml.safe_load(path.read_text())
+    raw = copy.deepcopy(raw)
+    if name != "E3":
+        raw.setdefault("pruner", {})["positions"] = "E1"
+        raw = VARIANTS[name][1](raw)
+    return parse_config(raw, source=f"{path} ({name})")
+
+
+def train_one(job: dict) -> dict:
+    """One run (in a worker process: one CPU thread, so two jobs share two cores fairly)."""
+    import torch
+
+    from razor_lava.training.run import CHECKPOINT, RunOptions, train
+
+    torch.set_num_threads(job["threads"])
+    cfg = variant_config(job["config"], job["variant"])
+    out = Path(job["out"])
+    t0 = time.perf_counter()
+    opts = RunOptions(out=out, data_root=job["data_root"], epochs=job["epochs"], seed=job["seed"],
+                      train_samples=job["train_samples"], test_samples=job["test_samples"],
+                      resume=(out / CHECKPOINT).exists(), progress=False, cache_dir=job["cache_dir"])
+    log_path = out.parent / f"{out.name}.log"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "a") as log:
+        result = train(cfg, opts, log=lambda m: (log.write(m + "\n"), log.flush()))
+    result = {k: v for k, v in result.items() if k not in ("exit_histogram", "cutoff_fallback_steps", "pruners")}
+    history = json.loads((out / "metrics.json").read_text())
+    result["train_minutes"] = sum(h["seconds_epoch"] for h in history) / 60
+    result["wall_minutes_this_call"] = (time.perf_counter() - t0) / 60
+    print(f"  {job['variant']:12s} seed {job['seed']}: test {pct(result['test_accuracy'])} "
+          f"(selected epoch {result['selected_epoch']}, val {pct(result.get('val_accuracy'))}), "
+          f"{result['train_minutes']:.1f} min", flush=True)
+    return {"variant": job["variant"], "seed": job["seed"], **result}
+
+
+def mean_std(values) -> tuple[float, float]:
+    values = [v for v in values if v is not None]
+    if not values:
+        return float("nan"), float("nan")
+    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+
+
+def summarise(runs: list[dict], variants) -> list[dict]:
+    rows = []
+    for name in variants:
+        rs = [r for r in runs if r["variant"] == name]
+        row = {"variant": name, "change": VARIANTS[name][0], "seeds": [r["seed"] for r in rs]}
+        for key in ("test_accuracy", "val_accuracy", "selected_epoch", "train_minutes", "cutoff_accuracy",
+                    "timestep_reduction", "frames_pruned_mean"):
+            row[key], row[key + "_std"] = mean_std([r.get(key) for r in rs])
+        row["per_seed_test_accuracy"] = [r["test_accuracy"] for r in rs]
+        rows.append(row)
+    return rows
+
+
+def markdown(rows: list[dict], meta: dict) -> str:
+    def pm(row, key, fmt=pct):
+        return f"{fmt(row[key])} +- {fmt(row[key + '_std'])}"
+
+    base = next((r for r in rows if r["variant"] == "recipe"), None)
+    lines = [f"# Training recipe ablation: {meta['dataset']}", "",
+             f"Measured {meta['date']} on {meta['machine']}, side by side in one run ({meta['minutes']:.0f} min).",
+             f"Command: `{meta['command']}`", "",
+             f"Config `{meta['config']}`; {meta['train_samples']} training samples ({meta['val_samples']} of them "
+             f"carved off as the validation split), {meta['test_samples']} test samples; seeds {meta['seeds']}. "
+             "Test accuracy is mean +- std over the seeds, each on the epoch the validation split selected.", "",
+             "| variant | change | test accuracy | vs recipe | val accuracy | selected epoch | frames pruned | "
+             "cutoff accuracy | cutoff timestep reduction | train min/run |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        delta = "" if base is None or r is base else f"{100 * (r['test_accuracy'] - base['test_accuracy']):+.1f} pt"
+        lines.append(f"| {r['variant']} | {r['change']} | {pm(r, 'test_accuracy')} | {delta} | "
+                     f"{pm(r, 'val_accuracy')} | {r['selected_epoch']:.0f} | {pct(r['frames_pruned_mean'])} | "
+                     f"{pm(r, 'cutoff_accuracy')} | {ratio(r['timestep_reduction'])} | {r['train_minutes']:.1f} |")
+    lines += ["", "Per seed test accuracy: " + "; ".join(
+        f"{r['variant']} " + ", ".join(pct(a) for a in r["per_seed_test_accuracy"]) for r in rows), ""]
+    return "\n".join(lines)
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--dataset", choices=sorted(CONFIGS), default="nmnist")
+    ap.add_argument("--config", help="config name or YAML (default: the data set's shipped config)")
+    ap.add_argument("--data-root", type=existing_dir, help="data set folder (default for nmnist: ../shared/data/nmnist-small)")
+    ap.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(DEFAULT_VARIANTS))
+    ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    ap.add_argument("--epochs", type=positive_int, help="override every variant's epochs")
+    ap.add_argument("--train-samples", type=positive_int)
+    ap.add_argument("--test-samples", type=positive_int)
+    ap.add_argument("--jobs", type=positive_int, default=2, help="runs trained at once (one CPU thread each)")
+    ap.add_argument("--work", default="runs/recipe", help="folder of the runs (resumed when present)")
+    ap.add_argument("--cache-dir", default=".cache/frames")
+    ap.add_argument("--out", type=output_file, help="markdown report (default bench/RECIPE_<dataset>.md); "
+                                                   "the same path with .json holds every number")
+    ap.add_argument("--quick", action="store_true",
+                    help="a smoke run: 2 epochs, 120 training and 40 test samples, recipe and E3, seeds 0 1")
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.epochs = args.epochs or 2
+        args.train_samples = args.train_samples or 120
+        args.test_samples = args.test_samples or 40
+        if args.variants == list(DEFAULT_VARIANTS):
+            args.variants = ["recipe", "E3"]
+        if args.seeds == [0, 1, 2]:
+            args.seeds = [0, 1]
+    if args.dataset == "nmnist" and args.data_root is None:
+        default = ROOT.parent / "shared" / "data" / "nmnist-small"
+        if not default.is_dir():
+            ap.error("--dataset nmnist needs --data-root DIR (the N-MNIST folder)")
+        args.data_root = str(default)
+    args.config = args.config or CONFIGS[args.dataset]
+    args.out = args.out or str(ROOT / "bench" / f"RECIPE_{args.dataset}.md")
+    return args
+
+
+def run(args, argv=None) -> int:
+    t0 = time.perf_counter()
+    jobs = [{"variant": v, "seed": s, "config": args.config, "data_root": args.data_root, "epochs": args.epochs,
+             "train_samples": args.train_samples, "test_samples": args.test_samples,
+             "out": str(Path(args.work) / v / f"seed{s}"), "cache_dir": args.cache_dir,
+             "threads": 1 if args.jobs > 1 else max(1, os.cpu_count() or 1)}
+            for v in args.variants for s in args.seeds]
+    print(f"{len(jobs)} runs ({len(args.variants)} variants x {len(args.seeds)} seeds), {args.jobs} at a time",
+          flush=True)
+    if args.jobs > 1:
+        with ProcessPoolExecutor(args.jobs) as pool:
+            runs = list(pool.map(train_one, jobs))
+    else:
+        runs = [train_one(j) for j in jobs]
+    rows = summarise(runs, args.variants)
+    first = runs[0]
+    meta = {"dataset": args.dataset, "config": args.config, "seeds": args.seeds,
+            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+            "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}",
+            "command": "python bench/recipe.py " + " ".join(map(shlex.quote, sys.argv[1:] if argv is None else argv)),
+            "minutes": (time.perf_counter() - t0) / 60, "train_samples": first["train_samples"] + first["val_samples"],
+            "val_samples": first["val_samples"], "test_samples": first["test_samples"]}
+    text = markdown(rows, meta)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(out, text)
+    write_text_atomic(out.with_suffix(".json"), json.dumps({"meta": meta, "rows": rows, "runs": runs}, indent=2,
+                                                           default=float))
+    print("\n" + text)
+    return 0
+
+
+def main(argv=None) -> int:
+    return run_main(run, parse_args(argv), argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
