@@ -65,9 +65,13 @@ def _layers(key: str, value):
     return change
 
 
+ROUND1_EPOCHS = {"nmnist": 10, "synthetic-small": 8}  # what the round-1 configs trained (by config name)
+
+
 def _round1(raw):
-    """The round-1 recipe: 10 epochs, constant lr, no augmentation or dropout, 10 ms frames, the last epoch."""
-    raw["train"].update(epochs=10, lr_schedule="constant", augment={}, dropout=0.0, select="last")
+    """The round-1 recipe: its epochs, constant lr, no augmentation or dropout, 10 ms frames, the last epoch."""
+    raw["train"].update(epochs=ROUND1_EPOCHS.get(raw.get("name"), 10), lr_schedule="constant", augment={},
+                        dropout=0.0, select="last")
     raw["data"].pop("window_ms", None)
     raw["data"].pop("n_frames", None)
     return raw
@@ -84,7 +88,7 @@ VARIANTS = {
     "rcs": ("RCS regulariser (authors' form), alpha 0.002", _set("train.rcs_alpha", 0.002)),
     "weight-norm": ("weight norm on the hidden dense layers", _layers("weight_norm", True)),
     "delays": ("learnable axonal delays on the hidden dense layers", _layers("delay", True)),
-    "round1": ("the round-1 recipe (10 epochs, constant lr, no augmentation, 10 ms frames, last epoch)",
+    "round1": ("the round-1 recipe (its epochs, constant lr, no augmentation or dropout, 10 ms frames, last epoch)",
                _round1),
 }
 DEFAULT_VARIANTS = ("recipe", "E3", "no-augment", "no-dropout", "constant-lr", "round1")
@@ -177,6 +181,29 @@ def markdown(rows: list[dict], meta: dict) -> str:
     return "\n".join(lines)
 
 
+def plot(rows: list[dict], path: Path, title: str) -> Path:
+    """Test accuracy per variant, mean with the std over seeds as error bars, each seed as a dot."""
+    from matplotlib.figure import Figure
+
+    from razor_lava.atomic import atomic_path
+
+    fig = Figure(figsize=(1.2 * len(rows) + 2, 3.6))
+    ax = fig.subplots()
+    xs = range(len(rows))
+    ax.bar(xs, [100 * r["test_accuracy"] for r in rows], yerr=[100 * r["test_accuracy_std"] for r in rows],
+           color="#1f77b4", alpha=0.75, capsize=4)
+    for x, r in zip(xs, rows):
+        ax.plot([x] * len(r["per_seed_test_accuracy"]), [100 * a for a in r["per_seed_test_accuracy"]], "k.")
+    low = min(min(r["per_seed_test_accuracy"], default=1) for r in rows)
+    ax.set(xticks=list(xs), ylabel="test accuracy, %", title=title, ylim=(max(0, 100 * low - 10), 100))
+    ax.set_xticklabels([r["variant"] for r in rows], rotation=20)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    return path
+
+
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dataset", choices=sorted(CONFIGS), default="nmnist")
@@ -241,6 +268,9 @@ def run(args, argv=None) -> int:
     write_text_atomic(out, text)
     write_text_atomic(out.with_suffix(".json"), json.dumps({"meta": meta, "rows": rows, "runs": runs}, indent=2,
                                                            default=float))
+    picture = plot(rows, out.with_suffix(".png"), f"{args.dataset}: test accuracy over seeds {args.seeds}")
+    text = text.replace("\nPer seed test accuracy", f"\n![test accuracy per variant]({picture.name})\n\nPer seed test accuracy")
+    write_text_atomic(out, text)
     print("\n" + text)
     return 0
 

@@ -70,3 +70,4 @@ def test_tiny_run_writes_the_table_and_every_run(tmp_path):
     e3 = next(r for r in data["rows"] if r["variant"] == "E3")
     assert e3["frames_pruned_mean"] == pytest.approx(0.3)
     assert "python bench/recipe.py" in out.read_text() and (tmp_path / "w" / "E3" / "seed1" / "network.h5").is_file()
+    assert out.with_suffix(".png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and "R.png" in out.read_text()
