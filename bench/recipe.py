@@ -163,7 +163,9 @@ def markdown(rows: list[dict], meta: dict) -> str:
 
     base = next((r for r in rows if r["variant"] == "recipe"), None)
     lines = [f"# Training recipe ablation: {meta['dataset']}", "",
-             f"Measured {meta['date']} on {meta['machine']}, side by side in one run ({meta['minutes']:.0f} min).",
+             f"Measured {meta['date']} on {meta['machine']} ({meta['minutes']:.0f} min for this call; runs already "
+             "finished in `--work` are resumed, i.e. re-evaluated, not retrained; 'train min/run' is the sum of "
+             "the epochs' own seconds, measured while other runs shared the 2 cores).",
              f"Command: `{meta['command']}`", "",
              f"Config `{meta['config']}`; {meta['train_samples']} training samples ({meta['val_samples']} of them "
              f"carved off as the validation split), {meta['test_samples']} test samples; seeds {meta['seeds']}. "

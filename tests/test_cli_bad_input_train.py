@@ -10,6 +10,7 @@ tested in-process at the end.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -31,7 +32,8 @@ def snapshot(folder: Path) -> dict[str, bytes | None]:
 
 def prepare(tmp: Path) -> None:
     """What the cases point at: configs with wrong types, an empty folder, a file, a damaged checkpoint."""
-    (tmp / "epochs_str.yaml").write_text(SMALL.replace("epochs: 8", 'epochs: "3"'))
+    assert re.search(r"^  epochs: \d+$", SMALL, re.M)  # the case below must change something
+    (tmp / "epochs_str.yaml").write_text(re.sub(r"^  epochs: \d+$", '  epochs: "3"', SMALL, flags=re.M))
     (tmp / "lr_fast.yaml").write_text(SMALL.replace("lr: 0.003", "lr: fast"))
     (tmp / "bad_yaml.yaml").write_text(SMALL + "\nlayers: [unclosed\n")
     (tmp / "small_input.yaml").write_text(SMALL.replace("input: [2, 32, 32]", "input: [2, 16, 16]"))

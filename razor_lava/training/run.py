@@ -374,7 +374,9 @@ class _Loop:
                   "train_samples": len(splits.train), "test_samples": len(splits.test),
                   "test_accuracy": ev["accuracy"], "frames_pruned_mean": ev["frames_pruned_mean"],
                   "input_events_removed": ev["input_events_removed"], "pruners": ev["pruners"],
-                  "train_loss": self.history[selected - 1]["train_loss"], "seed": opts.seed}
+                  "train_loss": self.history[selected - 1]["train_loss"], "seed": opts.seed,
+                  # mean training seconds per epoch (the epochs' own rows hold each one)
+                  "seconds_train": sum(h["seconds_train"] for h in self.history) / len(self.history)}
         self.log(f"selected epoch {selected} ({cfg.train['select']}"
                  + (f", validation {100 * result['val_accuracy']:.1f}%" if result["val_accuracy"] is not None
                     else "") + f"): test {100 * ev['accuracy']:.1f}% on {len(splits.test)} samples")
