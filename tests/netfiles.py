@@ -26,6 +26,19 @@ CONV = {
         {"type": "dense", "out": 4, "neuron": "liaf", "weight_scale": 6},
     ],
 }
+# A small trainable conv network (2 x 8 x 8 input, LIAF output, no pruner): the training-side tests' model.
+SMALL_CONV = {
+    "data": {"dataset": "synthetic"},
+    "input": [2, 8, 8],
+    "neuron": {"tau_grad": 1.0, "scale_grad": 1.0},
+    "layers": [
+        {"type": "conv", "out": 4, "kernel": 3, "stride": 2, "padding": 1},
+        {"type": "flatten"},
+        {"type": "dense", "out": 16},
+        {"type": "dense", "out": 3, "neuron": "liaf"},
+    ],
+    "pruner": {"positions": "E1"},
+}
 DENSE = {
     "data": {"dataset": "synthetic"},
     "input": [30],

@@ -6,24 +6,14 @@ import torch
 
 from razor_lava.cutoff import calibrate
 from razor_lava.cutoff.rcs import RCS, capture_activity, n_reference, rcs_penalty
+from netfiles import SMALL_CONV  # tests/ is on sys.path
 from razor_lava.errors import ConfigError
 from razor_lava.netfile import export_network, load_network_file
 from razor_lava.model.config import parse_config, with_train_overrides
 from razor_lava.model.network import RazorNet
 from razor_lava.training.run import make_loss, train_epoch
 
-RAW = {
-    "data": {"dataset": "synthetic"},
-    "input": [2, 8, 8],
-    "neuron": {"tau_grad": 1.0, "scale_grad": 1.0},
-    "layers": [
-        {"type": "conv", "out": 4, "kernel": 3, "stride": 2, "padding": 1},
-        {"type": "flatten"},
-        {"type": "dense", "out": 16},
-        {"type": "dense", "out": 3, "neuron": "liaf"},
-    ],
-    "pruner": {"positions": "E1"},
-}
+RAW = SMALL_CONV
 
 
 def batch(n=6, T=10, seed=0):

@@ -10,23 +10,13 @@ from razor_lava.data.framing import FrameSpec, frame_many
 from razor_lava.data.split import stratified_split
 from razor_lava.data.torch_data import AugmentedFrames
 from razor_lava.data import transforms as T
+from netfiles import SMALL_CONV  # tests/ is on sys.path
 from razor_lava.errors import ConfigError
 from razor_lava.model.config import parse_config
 from razor_lava.model.network import RazorNet
 from razor_lava.training.run import lr_at
 
-RAW = {
-    "data": {"dataset": "synthetic"},
-    "input": [2, 8, 8],
-    "neuron": {"tau_grad": 1.0, "scale_grad": 1.0},
-    "layers": [
-        {"type": "conv", "out": 4, "kernel": 3, "stride": 2, "padding": 1},
-        {"type": "flatten"},
-        {"type": "dense", "out": 16},
-        {"type": "dense", "out": 3, "neuron": "liaf"},
-    ],
-    "pruner": {"positions": "E1"},
-}
+RAW = SMALL_CONV
 
 
 # ---- the validation split ---------------------------------------------------------------------------------
