@@ -20,7 +20,6 @@ interrupted bench continues. ``--jobs 2`` trains two runs at once, one CPU threa
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import os
 import platform
@@ -103,7 +102,6 @@ def variant_config(config: str, name: str):
 
     path = config_path(config)
     raw = yaml.safe_load(path.read_text())
-    raw = copy.deepcopy(raw)
     if name != "E3":
         raw.setdefault("pruner", {})["positions"] = "E1"
         raw = VARIANTS[name][1](raw)

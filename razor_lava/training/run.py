@@ -38,7 +38,7 @@ from ..netfile import export_network
 from ..model._slayer import slayer
 from ..model.config import TRAIN_SCHEMA, NetConfig, Num
 from ..model.network import RazorNet
-from .cutoff import calibrate_run
+from .cutoff import as_payload_outputs, calibrate_run
 from .data import Splits, load_data
 from .evaluate import evaluate, predict
 
@@ -156,8 +156,9 @@ def plot_learning_curve(out: Path, history: list[dict], title: str) -> Path:
     if any("val_accuracy" in h for h in history):
         a2.plot(ep, [100 * h.get("val_accuracy", float("nan")) for h in history], marker="s",
                 label="validation (inference, pruned)")
-    if history and history[0].get("pruners"):
-        a2.plot(ep, [100 * h["frames_pruned_mean"] for h in history], ls="--", label="frames pruned (mean)")
+    if any(h.get("val_frames_pruned_mean") for h in history):  # a run with pruners
+        a2.plot(ep, [100 * h.get("val_frames_pruned_mean", float("nan")) for h in history], ls="--",
+                label="frames pruned (mean, validation)")
     a2.set(xlabel="epoch", ylabel="%", title="accuracy", ylim=(0, 100))
     a2.legend(fontsize=8)
     fig.suptitle(title)
@@ -367,7 +368,8 @@ class _Loop:
         if self.best is not None:
             selected = self.best["epoch"]
             net.load_state_dict(self.best["model"])
-        ev = evaluate(net, DataLoader(splits.test, batch_size=self.batch), opts.device)
+        # keep_outputs: the cutoff's test figures below reuse this one pass over the test split
+        ev = evaluate(net, DataLoader(splits.test, batch_size=self.batch), opts.device, keep_outputs=True)
         result = {"epoch": self.history[-1]["epoch"], "selected_epoch": selected, "select": cfg.train["select"],
                   "val_accuracy": self.history[selected - 1].get("val_accuracy"),
                   "val_samples": len(splits.val) if splits.val is not None else 0,
@@ -383,7 +385,7 @@ class _Loop:
         cutoff = None
         if cfg.train["cutoff_epsilon"] is not None:
             cutoff, extra = calibrate_run(net, splits.val, splits.test, float(cfg.train["cutoff_epsilon"]),
-                                          self.batch, opts.device, self.log)
+                                          self.batch, opts.device, self.log, test_outputs=as_payload_outputs(net, ev))
             result |= extra
         self._checkpoint(self.history[-1]["epoch"], model=last, cutoff=cutoff, result=result)
         export_network(net, self.out / "network.h5", splits.spec, splits.classes, cutoff=cutoff)
