@@ -8,6 +8,10 @@ a trained pruner. Frames flow in Lava's layout: (W, H, C) for conv feature
 maps, (N,) for vectors; a 3-D output feeding a vector input is flattened in
 SLAYER's C, H, W order. Segments are keyed by the layer index (``netfile.spec``).
 
+Every process follows one schedule (``stream.Stream``: samples back to back,
+one every ``P`` steps; a single sample is ``P = T``); frames reach a segment
+``P`` steps later per window gate upstream.
+
 Measurement comes from outside (``Tap``, as sinabs attaches hooks): a tap names
 the layers it watches; the assembler cuts the file in front of each of them
 and puts the tap's identity process there, after the layer's gate. A tap adds
@@ -29,11 +33,13 @@ class Tap:
     """A measurement at the input of layers: subclass and give it to ``build_graph`` / ``run_sample``.
 
     ``layers(nf)``: the layer indices it watches (each gets its own cut);
-    ``build(nf, k, n_frames, t_start)``: an identity process with ``inp`` and
-    ``out`` ports of layer ``k``'s input shape (Lava order); frames of one sample
-    reach it after ``t_start`` steps; ``read(procs)``: its results, from the
-    processes it built (``{k: proc}``), after the run; called before the
-    runtime stops. ``name``: the key of its results in ``SampleResult.taps``.
+    ``build(nf, k, stream, t_start)``: an identity process with ``inp`` and
+    ``out`` ports of layer ``k``'s input shape (Lava order) that follows the
+    ``stream.Stream`` schedule (sample 0's frames reach it after ``t_start``
+    steps; its per-sample results go to records made with ``stream.records``);
+    if it has a ``stop_in`` port, a ``Cutoff`` is connected to it;
+    ``read(procs)``: its results from the processes it built (``{k: proc}``),
+    after the run. ``name``: the key of its results in ``StreamResult.taps``.
     """
 
     name = "tap"
@@ -41,7 +47,7 @@ class Tap:
     def layers(self, nf: NetworkFile) -> list[int]:
         raise NotImplementedError
 
-    def build(self, nf: NetworkFile, k: int, n_frames: int, t_start: int):
+    def build(self, nf: NetworkFile, k: int, stream, t_start: int):
         raise NotImplementedError
 
     def read(self, procs: dict) -> dict:
@@ -50,7 +56,7 @@ class Tap:
 
 @dataclass
 class Segment:
-    kind: str  # "netx" | "cuba" | "gate" | "tap"
+    kind: str  # "netx" | "cuba" | "gate" | "tap" | "silence"
     start: int  # layer index (netx: first layer, cuba: its layer, gate/tap: the layer it feeds)
     end: int = 0  # netx: one past the last layer
     tap: int | None = None  # tap segments: position of the tap in the list handed to build_graph
@@ -70,6 +76,8 @@ class LavaGraph:
     out_port: object = None
     out_shape: tuple = ()
     n_window_gates: int = 0
+    latency: int = 0  # steps from the source to the output: P per window gate
+    stoppable: list = field(default_factory=list)  # stop_in ports a Cutoff feeds (gates, taps)
 
 
 def _needs_cuba(nf: NetworkFile, k: int) -> bool:
@@ -77,16 +85,26 @@ def _needs_cuba(nf: NetworkFile, k: int) -> bool:
     return s.type == "dense" and (s.graded or s.graded_in)
 
 
-def plan_segments(nf: NetworkFile, tap_layers: list[list[int]] | None = None) -> list[Segment]:
-    """Cut the file's layers into netx slices, CubaDense layers, gates and taps (in that order per layer)."""
+def _biased(spec) -> bool:
+    return spec.weighted and spec.bias is not None and bool(np.any(np.asarray(spec.bias) != 0))
+
+
+def plan_segments(nf: NetworkFile, tap_layers: list[list[int]] | None = None, streaming: bool = False) -> list[Segment]:
+    """Cut the file's layers into netx slices, CubaDense layers, gates and taps (in that order per layer).
+
+    For streams (``stream.settling``): a dense layer with delays, and a layer with a bias, start a netx
+    slice of their own, since their resets do not follow netx's one-step stagger; with ``streaming``, a
+    ``silence`` segment (``PadSilencer``) sits in front of a netx layer fed by a biased netx layer."""
     tap_layers = tap_layers or []
     cut_at = {k for ks in tap_layers for k in ks}
     segs: list[Segment] = []
     run_start = None
+    loud = False  # the signal comes from a biased netx layer: it is not silent between samples
     for s in nf.layers[nf.first_index:]:  # layer/0 may be the first weighted layer
         k = s.index
         custom = _needs_cuba(nf, k)
-        if k in nf.pruners or custom or k in cut_at:
+        silence = streaming and loud and s.weighted and not custom and k not in nf.pruners
+        if k in nf.pruners or custom or k in cut_at or s.delay is not None or _biased(s) or silence:
             if run_start is not None:
                 segs.append(Segment("netx", run_start, k))
                 run_start = None
@@ -95,10 +113,14 @@ def plan_segments(nf: NetworkFile, tap_layers: list[list[int]] | None = None) ->
         for j, ks in enumerate(tap_layers):
             if k in ks:
                 segs.append(Segment("tap", k, tap=j))
+        if silence:
+            segs.append(Segment("silence", k))
         if custom:
             segs.append(Segment("cuba", k))
         elif run_start is None:
             run_start = k
+        if s.weighted:
+            loud = _biased(s) and not custom
     if run_start is not None:
         segs.append(Segment("netx", run_start, len(nf.layers)))
     return segs
@@ -123,43 +145,60 @@ def input_shape_of(nf: NetworkFile, k: int) -> tuple[int, ...]:
     return nf.input_shape
 
 
-def build_graph(nf: NetworkFile, n_frames: int, taps: list[Tap] = ()) -> LavaGraph:
-    """Create (unconnected to any source/sink) the processes of ``nf``, with ``taps`` in front of their layers."""
+def build_graph(nf: NetworkFile, stream, taps: list[Tap] = ()) -> LavaGraph:
+    """Create (unconnected to any source/sink) the processes of ``nf`` on the ``stream.Stream`` schedule,
+    with ``taps`` in front of their layers. ``stream.period`` must include ``stream.settling``'s padding."""
     from lava.lib.dl import netx
 
     from razor_lava.procs.gate.process import FrameGate
     from razor_lava.procs.liaf.process import CubaDense
 
+    from razor_lava.procs.stream.process import PadSilencer
+
     taps = list(taps)
-    segs = plan_segments(nf, [t.layers(nf) for t in taps])
+    segs = plan_segments(nf, [t.layers(nf) for t in taps], streaming=stream.resets)
     graph = LavaGraph(segs, taps=[{} for _ in taps])
+    n_frames, period = stream.n_frames, stream.period
     prev_port, prev_shape = None, None
     for seg in segs:
-        latency = n_frames * graph.n_window_gates  # frames reach this point T steps later per window gate upstream
+        latency = period * graph.n_window_gates  # frames reach this point P steps later per window gate upstream
         if seg.kind == "netx":
             if not any(nf.layer(i).weighted for i in range(seg.start, seg.end)):
                 graph.procs.append(None)  # a lone flatten: nothing to build, the next connection flattens
                 continue
             in_shape = lava_shape(input_shape_of(nf, seg.start))
+            resets = dict(reset_interval=period, reset_offset=stream.reset_offset(seg.start, latency)) \
+                if stream.resets else {}
             proc = netx.hdf5.Network(net_config=str(nf.path), num_layers=seg.end, skip_layers=seg.start,
-                                     input_shape=in_shape if len(in_shape) == 3 else None)
+                                     input_shape=in_shape if len(in_shape) == 3 else None, **resets)
             in_port, in_shape, out_port, out_shape = proc.inp, tuple(proc.inp.shape), proc.out, tuple(proc.out.shape)
         elif seg.kind == "cuba":
-            proc = CubaDense.from_spec(nf.layer(seg.start), source=nf.path)
+            proc = CubaDense.from_spec(nf.layer(seg.start), source=nf.path, n_frames=n_frames, period=period,
+                                       start=latency)
             in_port, in_shape = proc.a_in, tuple(proc.a_in.shape)
             out_port, out_shape = proc.s_out, tuple(proc.s_out.shape)
             graph.cubas[seg.start] = proc
+        elif seg.kind == "silence":
+            proc = PadSilencer(in_shape=prev_shape, n_frames=n_frames, t_start=latency, period=period)
+            in_port, out_port, in_shape = proc.inp, proc.out, prev_shape
+            out_shape = prev_shape
         elif seg.kind == "tap":
-            proc = taps[seg.tap].build(nf, seg.start, n_frames, latency)
+            proc = taps[seg.tap].build(nf, seg.start, stream, latency)
             in_port, out_port = proc.inp, proc.out
             in_shape = out_shape = tuple(proc.inp.shape)
             graph.taps[seg.tap][seg.start] = proc
+            if hasattr(proc, "stop_in"):
+                graph.stoppable.append(proc.stop_in)
         else:
             in_shape = lava_shape(nf.pruner_in_shapes[seg.start])
             params = nf.pruners[seg.start]
-            proc = FrameGate.from_params(in_shape, n_frames, params, start=latency)
+            n = stream.n_samples
+            rec = stream.kwargs(keep=stream.records.new(f"keep{seg.start}", (n, n_frames), np.int8, -1),
+                                counts=stream.records.new(f"counts{seg.start}", (n, 4), np.int64))
+            proc = FrameGate.from_params(in_shape, n_frames, params, start=latency, **rec)
             in_port, out_port, out_shape = proc.inp, proc.out, in_shape
             graph.gates[seg.start] = proc
+            graph.stoppable.append(proc.stop_in)
             graph.n_window_gates += params.variant == "window"
         if prev_port is None:
             graph.first_in_shape, graph.first_in_port = in_shape, in_port
@@ -170,19 +209,5 @@ def build_graph(nf: NetworkFile, n_frames: int, taps: list[Tap] = ()) -> LavaGra
     if prev_port is None:
         raise DataFormatError(nf.path, "no layer to build on Lava")
     graph.out_port, graph.out_shape = prev_port, prev_shape
+    graph.latency = period * graph.n_window_gates
     return graph
-
-
-def source_data(frames: np.ndarray, first_in_shape: tuple, total_steps: int) -> np.ndarray:
-    """Integer source data for one sample: SLAYER frames (C, H, W, T) or (C, T) in
-    the first process's layout, zero-padded to ``total_steps`` (Lava's RingBuffer
-    source wraps around)."""
-    x = np.asarray(frames)
-    t = x.shape[-1]
-    if x.ndim == 4:
-        x = x.transpose(2, 1, 0, 3)  # C, H, W, T -> W, H, C, T
-        if len(first_in_shape) == 1:
-            x = x.transpose(2, 1, 0, 3).reshape(-1, t)  # back to C, H, W, then flatten
-    out = np.zeros(tuple(x.shape[:-1]) + (total_steps,), dtype=np.int32)
-    out[..., :t] = x
-    return out

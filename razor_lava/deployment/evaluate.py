@@ -10,7 +10,6 @@ import torch
 from ..fixed_point import as_payloads
 from ..model.reference import reference_network
 from ..netfile import NetworkFile
-from .runner import run_sample
 
 
 @torch.no_grad()
@@ -41,83 +40,130 @@ def predict_payloads(output: np.ndarray) -> np.ndarray:
 
 
 def deploy_samples(nf: NetworkFile, frames: np.ndarray, labels: np.ndarray, tag: str = "fixed_pt",
-                   progress: bool = True, backend: str = "sim", cutoff: bool = False) -> dict:
+                   progress: bool = True, backend: str = "sim", cutoff: bool = False, mode: str = "stream",
+                   workers: int = 1, count_synops: bool = False, conv_model: str = "fast") -> dict:
     """Run every sample on Lava and SLAYER; return the deploy report (see deploy/deploy.py).
 
-    ``cutoff``: run with the file's Top-K cutoff (``run_sample(cutoff=True)``);
-    outputs are then compared up to each sample's exit frame, and the report
-    gains the cutoff fields (``_cutoff_report``).
+    ``mode``: ``stream`` (one compiled network, samples back to back) or ``per-sample`` (a network per
+    sample); ``workers`` processes share the samples. ``cutoff``: each sample is answered at its Top-K
+    exit; outputs are then compared up to the exit frame and the report gains the cutoff fields
+    (``_cutoff_report``). ``count_synops``: Lava's synop counters run in the same pass and are compared,
+    sample by sample, with SLAYER's (with the cutoff: with what SLAYER's account says was spent).
     """
-    n_frames = frames.shape[-1]
+    from ..profile.cutoff_spent import frames_run
+    from .runner import run_samples
+
+    labels = np.asarray(labels)
+    n, n_frames = len(frames), int(frames.shape[-1])
     ref = slayer_reference(nf, frames)
-    if cutoff:
+    ref_exit = ref_answer = None
+    if cutoff and nf.cutoff is not None:
         from ..cutoff.rule import exit_decisions
 
-        ref_exit, ref_answer = exit_decisions(ref["output"], nf.cutoff["beta"]) if nf.cutoff else (None, None)
-    from ..progress import progress as bar
+        ref_exit, ref_answer = exit_decisions(ref["output"], nf.cutoff["beta"])
+    taps = []
+    if count_synops:
+        from ..profile.lava_counter import SynopTap
 
-    it = bar(range(len(frames)), progress, desc="lava", unit="sample")
-    lava_out, per_sample, keeps_equal = [], [], []
-    frames_pruned = 0
-    seconds = []
-    steps = 0
-    for n in it:
-        res = run_sample(nf, frames[n], n_frames, tag=tag, cutoff=cutoff)
-        lava_out.append(res.output)
-        seconds.append(res.seconds)
-        steps = max(steps, res.steps)
-        same_keep = all(np.array_equal(res.keep[i], ref["keep"][i][n]) for i in nf.pruners)
-        keeps_equal.append(same_keep)
-        pruned = {str(i): int((~res.keep[i]).sum()) for i in nf.pruners}
-        frames_pruned += sum(pruned.values())
-        # After a cutoff exit the run has stopped: compare the frames up to the exit.
-        upto = res.exit_step + 1 if cutoff else n_frames
-        equal = bool(np.array_equal(res.output[..., :upto], ref["output"][n][..., :upto]))
-        per_sample.append({"sample": n, "label": int(labels[n]), "equal": equal,
-                           "gate_decisions_equal": same_keep, "frames_pruned": pruned,
-                           "gate_counts": {str(i): c for i, c in res.gate_counts.items()},
-                           "seconds": round(res.seconds, 3)})
+        taps = [SynopTap()]
+    res = run_samples(nf, frames, mode=mode, workers=workers, tag=tag, taps=taps, cutoff=cutoff,
+                      progress=progress, conv_model=conv_model)
+    # The frames each gate decided before the answer (all of them without the cutoff).
+    decided = frames_run(nf, res.exit_step, n_frames) if cutoff else {}
+    per_sample = []
+    for i in range(n):
+        upto = int(res.exit_step[i]) + 1 if cutoff else n_frames  # after the answer nothing is compared
+        keep_ok = {}
+        for g in nf.pruners:
+            ran = int(decided[g][i]) if cutoff else n_frames
+            lava_keep = res.keep[g][i]
+            keep_ok[g] = bool((lava_keep[:ran] >= 0).all() and
+                              np.array_equal(lava_keep[:ran] == 1, ref["keep"][g][i][:ran]))
+        row = {"sample": i, "label": int(labels[i]),
+               "equal": bool(np.array_equal(res.output[i][..., :upto], ref["output"][i][..., :upto])),
+               "gate_decisions_equal": all(keep_ok.values()),
+               "frames_pruned": {str(g): int((res.keep[g][i] == 0).sum()) for g in nf.pruners},
+               "gate_counts": {str(g): dict(zip(_gate_counters(), map(int, res.gate_counts[g][i])))
+                               for g in nf.pruners}}
         if cutoff:
-            per_sample[-1] |= {"exit_step": res.exit_step, "answer": res.answer, "steps": res.steps,
-                               "cutoff_equal": bool(res.exit_step == ref_exit[n] and res.answer == ref_answer[n])}
-    lava_out = np.stack(lava_out) if lava_out else np.zeros((0,))
-    pred = predict_payloads(lava_out) if len(lava_out) else np.zeros(0, dtype=np.int64)
-    slayer_pred = predict_payloads(ref["output"]) if len(frames) else pred
-    labels = np.asarray(labels)
-    n = max(len(frames), 1)
+            row |= {"exit_step": int(res.exit_step[i]), "answer": int(res.answer[i]),
+                    "cutoff_equal": bool(ref_exit is not None and res.exit_step[i] == ref_exit[i]
+                                         and res.answer[i] == ref_answer[i])}
+        per_sample.append(row)
+    pred = predict_payloads(res.output)
+    slayer_pred = predict_payloads(ref["output"])
     extra = _cutoff_report(per_sample, labels, n_frames) if cutoff else {}
+    if cutoff:
+        extra["steps_variable_schedule"] = int(sum(res.latency // max(res.period, 1) * n_frames + e + 1
+                                                   for e in res.exit_step.tolist()))
+    if count_synops:
+        extra |= _synops_check(nf, frames, res, ref_exit if cutoff else None, per_sample)
+    mean = lambda key: float(np.mean([s[key] for s in per_sample])) if per_sample else 0.0  # noqa: E731
     return extra | {
         "backend": backend,
+        "mode": mode,
+        "workers": int(workers),
         "input": nf.input_note(),
         "tag": tag,
-        "samples": len(frames),
-        "accuracy": float((pred == labels).mean()) if len(frames) else 0.0,
-        "slayer_accuracy": float((slayer_pred == labels).mean()) if len(frames) else 0.0,
-        "agreement": float(np.mean([s["equal"] for s in per_sample])) if per_sample else 0.0,
-        "prediction_agreement": float((pred == slayer_pred).mean()) if len(frames) else 0.0,
-        "gate_decision_agreement": float(np.mean(keeps_equal)) if keeps_equal else 1.0,
+        "conv_model": conv_model,
+        "samples": n,
+        "accuracy": float((pred == labels).mean()) if n else 0.0,
+        "slayer_accuracy": float((slayer_pred == labels).mean()) if n else 0.0,
+        "agreement": mean("equal"),
+        "prediction_agreement": float((pred == slayer_pred).mean()) if n else 0.0,
+        "gate_decision_agreement": mean("gate_decisions_equal") if nf.pruners else 1.0,
         "gates": {str(i): {"variant": p.variant, "ratio": p.ratio, "theta": p.theta} for i, p in nf.pruners.items()},
-        "frames_total": int(len(frames) * n_frames * len(nf.pruners)),
-        "frames_pruned": int(frames_pruned),
-        "n_frames": int(n_frames),
-        "steps": int(steps),
-        "seconds_per_sample": float(np.mean(seconds)) if seconds else 0.0,
-        "slayer_seconds_per_sample": ref["seconds"] / n,
+        "frames_total": int(n * n_frames * len(nf.pruners)),
+        "frames_pruned": int(sum(int((k == 0).sum()) for k in res.keep.values())),
+        "n_frames": n_frames,
+        "period": int(res.period),
+        "latency": int(res.latency),
+        "steps": int(res.steps),
+        "seconds": round(res.seconds, 3),
+        "seconds_per_sample": res.seconds / max(n, 1),
+        "samples_per_second": n / res.seconds if res.seconds > 0 else 0.0,
+        "slayer_seconds_per_sample": ref["seconds"] / max(n, 1),
         "per_sample": per_sample,
     }
+
+
+def _gate_counters():
+    from razor_lava.procs.gate.process import COUNTERS
+
+    return COUNTERS
+
+
+def _synops_check(nf: NetworkFile, frames: np.ndarray, res, exit_step, per_sample: list) -> dict:
+    """Lava's counts (``res.taps``) against SLAYER's, per sample; with the cutoff, against SLAYER's account
+    of what was spent before each (SLAYER-side) exit. Marks ``synops_equal`` in every ``per_sample`` row."""
+    from ..profile.counts import build_counts, fanout_maps
+    from ..profile.cutoff_spent import spent_counts
+    from ..profile.slayer_counter import count_slayer
+
+    counted = res.taps["synops"]
+    lava = build_counts(nf, counted["events"], counted["synops"], {}, frames.shape[-1], fanout_maps(nf))
+    slayer, _ = count_slayer(nf, frames)
+    if exit_step is not None:
+        slayer = spent_counts(nf, slayer, exit_step)
+    for i, row in enumerate(per_sample):
+        row["synops_equal"] = all(np.array_equal(lava.events[k][i], slayer.events[k][i]) and
+                                  np.array_equal(lava.synops[k][i], slayer.synops[k][i]) for k in lava.layers)
+        row["synops"] = int(sum(int(lava.synops[k][i].sum()) for k in lava.layers))
+    n = max(len(per_sample), 1)
+    return {"synops_agreement": float(np.mean([r["synops_equal"] for r in per_sample])) if per_sample else 1.0,
+            "lava_synops_per_sample": lava.total() / n, "slayer_synops_per_sample": slayer.total() / n}
 
 
 def _cutoff_report(per_sample: list, labels: np.ndarray, n_frames: int) -> dict:
     """Cutoff fields: ``mean_exit_step`` (frames, 0-based), ``timestep_reduction``
     (``T / mean(exit_step + 1)``), ``cutoff_accuracy`` (answers vs labels),
     ``cutoff_agreement`` (fraction with exit step and answer equal to
-    ``rule.exit_decisions`` on SLAYER's payloads), ``mean_steps_run`` (Lava steps)."""
+    ``rule.exit_decisions`` on SLAYER's payloads)."""
     if not per_sample:
         return {"mean_exit_step": 0.0, "timestep_reduction": 1.0, "cutoff_accuracy": 0.0,
-                "cutoff_agreement": 1.0, "mean_steps_run": 0.0}
+                "cutoff_agreement": 1.0}
     exits = np.array([s["exit_step"] for s in per_sample], dtype=np.float64)
     answers = np.array([s["answer"] for s in per_sample])
     return {"mean_exit_step": float(exits.mean()), "timestep_reduction": float(n_frames / (exits + 1).mean()),
             "cutoff_accuracy": float((answers == labels[: len(answers)]).mean()),
-            "cutoff_agreement": float(np.mean([s["cutoff_equal"] for s in per_sample])),
-            "mean_steps_run": float(np.mean([s["steps"] for s in per_sample]))}
+            "cutoff_agreement": float(np.mean([s["cutoff_equal"] for s in per_sample]))}

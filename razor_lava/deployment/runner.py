@@ -1,7 +1,13 @@
-"""Run network files sample by sample on Lava.
+"""Run network files on Lava: many samples through one compiled network (a stream), or one network per sample.
 
-Each sample gets freshly built processes, so every neuron, gate buffer and
-tap starts from zero, exactly like SLAYER's forward pass of one sample.
+``run_stream`` builds and compiles the network once and feeds the samples back
+to back, one every ``P`` steps (``stream.py`` says how every part starts each
+sample afresh; window gates take one sample per period, so their latency is
+paid once). ``run_per_sample`` builds, compiles, runs and stops a fresh
+network for every sample, the way round 1 ran everything; it stays as the
+reference the stream is checked and timed against. ``run_sample`` is one
+sample of it. ``workers`` (``run_samples``) splits the samples across
+processes, each with its own Lava runtime.
 """
 
 from __future__ import annotations
@@ -12,20 +18,207 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..netfile import NetworkFile
-from .assemble import Tap, build_graph, source_data
+from .assemble import Tap, build_graph, plan_segments
+from .stream import Records, Stream, settling
+
+MODES = ("stream", "per-sample")
+CONV_MODELS = ("fast", "lava")  # the simulator's model of netx's conv synapses (procs/conv_model.py)
+
+
+@dataclass
+class StreamResult:
+    """Samples run on Lava, whatever is measured.
+
+    ``output``: integer payloads ``N x n_out x T`` (a conv output flattened in C, H, W order; 1 per binary
+    spike, the payload per graded spike), aligned with SLAYER's output index. ``keep``: per gate (layer
+    index) ``N x T`` int8 decisions (1 kept, 0 pruned, -1 not decided: the cutoff had answered);
+    ``gate_counts``: per gate ``N x 4`` int64 (``procs.gate.process.COUNTERS``). ``taps``: per tap name,
+    what its ``read`` returned. With the cutoff: ``exit_step`` (frame of the exit) and ``answer``, ``N``
+    each, and ``decided_at`` (the Lava step of each decision). ``steps``: Lava steps run, ``period``:
+    steps per sample, ``latency``: steps before the first output frame. ``seconds``: wall time, build to
+    stop; ``seconds_run``: stepping only.
+    """
+
+    output: np.ndarray
+    keep: dict = field(default_factory=dict)
+    gate_counts: dict = field(default_factory=dict)
+    taps: dict = field(default_factory=dict)
+    exit_step: np.ndarray | None = None
+    answer: np.ndarray | None = None
+    decided_at: np.ndarray | None = None
+    steps: int = 0
+    period: int = 0
+    latency: int = 0
+    seconds: float = 0.0
+    seconds_run: float = 0.0
+
+    @property
+    def n_samples(self) -> int:
+        return int(len(self.output))
+
+
+def run_config(tag: str = "fixed_pt", conv_model: str = "fast"):
+    """The simulator's run configuration; ``conv_model="fast"`` swaps Lava's scipy Conv model for
+    razor_lava's bit-identical one (``procs/conv_model.py``), ``"lava"`` keeps Lava's own."""
+    from lava.magma.core.run_configs import Loihi2SimCfg
+
+    from ..errors import UsageError
+
+    if conv_model not in CONV_MODELS:
+        raise UsageError("--conv-model", f"expected one of {', '.join(CONV_MODELS)}, got {conv_model!r}")
+    if conv_model == "fast" and tag == "fixed_pt":
+        from razor_lava.procs.conv_model import fast_models
+
+        return Loihi2SimCfg(select_tag=tag, exception_proc_model_map=fast_models())
+    return Loihi2SimCfg(select_tag=tag)
+
+
+def stream_period(nf: NetworkFile, n_frames: int, taps: list[Tap] = ()) -> int:
+    """Steps per sample in a stream of ``nf``: ``T`` plus the padding its netx layers need to settle."""
+    segs = plan_segments(nf, [t.layers(nf) for t in taps], streaming=True)
+    return n_frames + settling(nf, segs, n_frames)[0]
+
+
+def run_stream(nf: NetworkFile, frames: np.ndarray, tag: str = "fixed_pt", taps: list[Tap] = (),
+               cutoff: bool = False, timeout_s: float | None = None, progress: bool = False,
+               resets: bool = True, chunk: int | None = None, conv_model: str = "fast") -> StreamResult:
+    """Run ``frames`` (``N x C x H x W x T`` or ``N x C x T`` integer payloads) through one Lava network.
+
+    ``taps``: measurements in front of layers (``assemble.Tap``); they change no output. ``cutoff``: a
+    ``Cutoff`` after the output (the file's ``razor/cutoff`` table; ``ConfigError`` without one) answers
+    each sample at its exit frame; its count of answered samples feeds the source, every gate and every
+    tap with a ``stop_in``, so the rest of an answered sample never enters the network. ``resets=False``
+    builds netx layers without resets (one sample only: ``run_per_sample``). ``timeout_s`` limits the
+    stepping; ``chunk``: samples per ``run`` call (the progress bar moves once per chunk); ``conv_model``:
+    as ``run_config``.
+    """
+    from ..lava_run import LavaSession
+    from ..progress import progress as bar
+    from razor_lava.procs.stream.process import OutputRecorder, StreamSource
+
+    t0 = time.perf_counter()
+    frames = np.asarray(frames) if not isinstance(frames, np.ndarray) else frames
+    n, n_frames = len(frames), int(frames.shape[-1])
+    if n < 1:
+        raise ValueError("run_stream needs at least one sample")
+    if not resets and n > 1:
+        raise ValueError("without resets a network holds one sample; use run_per_sample")
+    taps = list(taps)
+    segs = plan_segments(nf, [t.layers(nf) for t in taps], streaming=resets)
+    padding, reset_at = settling(nf, segs, n_frames)
+    period = n_frames + padding if resets else n_frames
+    with Records() as records:
+        stream = Stream(n_frames, period, n, resets, records, reset_at)
+        graph = build_graph(nf, stream, taps)
+        src = StreamSource(frames=frames, out_shape=graph.first_in_shape, period=period)
+        src.s_out.connect(graph.first_in_port)
+        out_rec = records.new("output", (n, int(np.prod(graph.out_shape)), n_frames), np.int32)
+        sink = OutputRecorder(in_shape=graph.out_shape, n_frames=n_frames, t_start=graph.latency,
+                              **stream.kwargs(output=out_rec))
+        graph.out_port.connect(sink.a_in)
+        cut_rec = records.new("decisions", (n, 3), np.int64, -1) if cutoff else None
+        if cutoff:
+            _attach_cutoff(nf, graph, stream, cut_rec, [src.stop_in])
+        total = graph.latency + (n - 1) * period + n_frames
+        # Chunks end at slot boundaries; the last run ends on the last sample's last frame.
+        chunk = max(1, chunk or min(50, max(1, n // 20)))
+        ends = [min(total, graph.latency + c * period) for c in range(chunk, n, chunk)] + [total]
+        t_run = time.perf_counter()
+        bar_ = bar(None, progress, total=n, desc="lava", unit="sample")
+        try:
+            with LavaSession(src, run_config(tag, conv_model)) as session:
+                done = 0
+                for end in ends:
+                    left = None if timeout_s is None else max(1e-3, timeout_s - (time.perf_counter() - t_run))
+                    session.run(end - done, timeout_s=left)
+                    done = end
+                    if bar_ is not None:
+                        bar_.update(min(n, max(0, (done - graph.latency) // period)) - bar_.n)
+                    if cutoff and records.read(cut_rec)[-1, 0] >= 0:
+                        break  # the last sample is answered: the Cutoff paused the run
+                seconds_run = time.perf_counter() - t_run
+        finally:
+            if bar_ is not None:
+                bar_.close()
+        res = StreamResult(output=records.read(out_rec).astype(np.int64), period=period, latency=graph.latency,
+                           steps=total, seconds_run=seconds_run)
+        for k, gate in graph.gates.items():
+            paths = gate.proc_params["records"]
+            res.keep[k] = records.read(paths["keep"])
+            res.gate_counts[k] = records.read(paths["counts"])
+        for tap, procs in zip(taps, graph.taps):
+            res.taps[tap.name] = tap.read(procs)
+        if cutoff:
+            dec = records.read(cut_rec)
+            res.exit_step, res.answer, res.decided_at = dec[:, 0].copy(), dec[:, 1].copy(), dec[:, 2].copy()
+            res.steps = int(min(total, dec[-1, 2]))  # the pause after the last sample's decision
+    res.seconds = time.perf_counter() - t0
+    return res
+
+
+def run_per_sample(nf: NetworkFile, frames: np.ndarray, tag: str = "fixed_pt", taps: list[Tap] = (),
+                   cutoff: bool = False, timeout_s: float | None = None, progress: bool = False,
+                   conv_model: str = "fast") -> StreamResult:
+    """Every sample on a freshly built, compiled and stopped network (the reference for ``run_stream``).
+
+    ``steps`` is the sum over samples, ``period`` the steps of one sample's run (``T`` per window gate plus
+    ``T``). The same processes as the stream, each run holding a single sample.
+    """
+    from ..progress import progress as bar
+
+    t0 = time.perf_counter()
+    parts = [run_stream(nf, frames[i: i + 1], tag=tag, taps=taps, cutoff=cutoff, timeout_s=timeout_s,
+                        resets=False, conv_model=conv_model)
+             for i in bar(range(len(frames)), progress, desc="lava per sample", unit="sample")]
+    res = merge(parts)
+    res.seconds = time.perf_counter() - t0
+    return res
+
+
+def merge(parts: list[StreamResult]) -> StreamResult:
+    """One result of several runs over consecutive sample ranges (in order)."""
+    if not parts:
+        raise ValueError("nothing to merge")
+    cat = lambda arrays: np.concatenate(arrays)  # noqa: E731
+    first = parts[0]
+    out = StreamResult(output=cat([p.output for p in parts]),
+                       keep={k: cat([p.keep[k] for p in parts]) for k in first.keep},
+                       gate_counts={k: cat([p.gate_counts[k] for p in parts]) for k in first.gate_counts},
+                       taps=_merge_taps([p.taps for p in parts]),
+                       steps=sum(p.steps for p in parts), period=first.period, latency=first.latency,
+                       seconds=sum(p.seconds for p in parts), seconds_run=sum(p.seconds_run for p in parts))
+    if first.exit_step is not None:
+        out.exit_step = cat([p.exit_step for p in parts])
+        out.answer = cat([p.answer for p in parts])
+        out.decided_at = cat([p.decided_at for p in parts])
+    return out
+
+
+def _merge_taps(taps: list[dict]):
+    """Concatenate tap results along the sample axis: dicts are merged key by key, arrays stacked."""
+    first = taps[0]
+    if isinstance(first, dict):
+        return {k: _merge_taps([t[k] for t in taps]) for k in first}
+    return np.concatenate(taps)
+
+
+def run_samples(nf: NetworkFile, frames: np.ndarray, mode: str = "stream", workers: int = 1, **kw) -> StreamResult:
+    """``run_stream`` or ``run_per_sample`` (``mode``), over ``workers`` processes when more than one."""
+    from ..errors import UsageError
+
+    if mode not in MODES:
+        raise UsageError("--mode", f"expected one of {', '.join(MODES)}, got {mode!r}")
+    run = run_stream if mode == "stream" else run_per_sample
+    if workers <= 1 or len(frames) <= 1:
+        return run(nf, frames, **kw)
+    from .workers import run_in_workers
+
+    return run_in_workers(run, nf, frames, workers, **kw)
 
 
 @dataclass
 class SampleResult:
-    """One sample on Lava, whatever is measured.
-
-    ``output``: integer payloads ``n_out x T`` (a conv output flattened in C, H, W order; 1 per binary spike, the payload
-    per graded spike), aligned with SLAYER's output index. ``keep`` /
-    ``gate_counts``: per gate (layer index), its decisions (``T`` bool) and
-    counters. ``taps``: per tap name, what its ``read`` returned. With the
-    cutoff: ``exit_step`` (frame of the exit) and ``answer``; -1 without.
-    ``steps``: Lava steps run (measured with the cutoff).
-    """
+    """One sample of ``run_sample``: ``StreamResult``'s fields for sample 0 (``keep`` as bool: kept)."""
 
     output: np.ndarray
     keep: dict = field(default_factory=dict)
@@ -37,70 +230,33 @@ class SampleResult:
     answer: int = -1
 
 
-GATE_COUNTERS = ("frames_kept", "frames_pruned", "events_in", "events_out")
+def run_sample(nf: NetworkFile, frames: np.ndarray, n_frames: int | None = None, tag: str = "fixed_pt",
+               timeout_s: float | None = 600, taps: list[Tap] = (), cutoff: bool = False,
+               conv_model: str = "fast") -> SampleResult:
+    """Run one sample (``C x H x W x T`` or ``C x T``) on a fresh network; see ``run_stream``.
 
-
-def run_config(tag: str = "fixed_pt"):
-    from lava.magma.core.run_configs import Loihi2SimCfg
-
-    return Loihi2SimCfg(select_tag=tag)
-
-
-def read_int(var) -> int:
-    """A one-element Var as int (rint: the floating_pt models hold integers as floats)."""
-    return int(np.rint(np.asarray(var.get()).ravel()[0]))
-
-
-def run_sample(nf: NetworkFile, frames: np.ndarray, n_frames: int, tag: str = "fixed_pt",
-               timeout_s: float | None = 600, taps: list[Tap] = (), cutoff: bool = False) -> SampleResult:
-    """Run one sample (SLAYER frames ``C x H x W x T`` or ``C x T``, integer payloads).
-
-    ``taps``: measurements in front of layers (``assemble.Tap``), read back
-    into ``SampleResult.taps``; they change no output.
-
-    ``cutoff``: a ``Cutoff`` process after the output (the file's
-    ``razor/cutoff`` table; ``ConfigError`` without one) decides the exit
-    frame and answer and pauses the run there; its ``stop`` feeds every gate's
-    ``stop_in``. ``steps`` is then the number of Lava steps actually run, and
-    ``output`` is zero after the exit frame.
+    With ``cutoff`` the run pauses after the exit frame: ``steps`` is the number of Lava steps actually run.
     """
-    from lava.proc import io
+    frames = np.asarray(frames)
+    if n_frames is not None and frames.shape[-1] != n_frames:
+        raise ValueError(f"frames have {frames.shape[-1]} frames, expected {n_frames}")
+    from razor_lava.procs.gate.process import COUNTERS
 
-    from ..lava_run import run_steps
-
-    t0 = time.perf_counter()
-    taps = list(taps)
-    graph = build_graph(nf, n_frames, taps)
-    total = n_frames * (1 + graph.n_window_gates)
-    src = io.source.RingBuffer(data=source_data(frames, graph.first_in_shape, total))
-    sink = io.sink.RingBuffer(shape=graph.out_shape, buffer=total)
-    src.s_out.connect(graph.first_in_port)
-    graph.out_port.connect(sink.a_in)
-    latency = n_frames * graph.n_window_gates
-    cut = _attach_cutoff(nf, graph, n_frames, latency) if cutoff else None
-    res = SampleResult(output=np.zeros(0, dtype=np.int64), steps=total)
-
-    def read(_):
-        out = np.rint(np.asarray(sink.data.get())[..., latency: latency + n_frames]).astype(np.int64)
-        if out.ndim == 4:  # a conv output (a file cut with num_layers): (W, H, C) -> SLAYER's C, H, W order
-            out = out.transpose(2, 1, 0, 3)
-        res.output = out.reshape(-1, out.shape[-1])
-        for k, gate in graph.gates.items():
-            res.keep[k] = np.asarray(gate.keep.get()).astype(np.int64) == 1
-            res.gate_counts[k] = {c: read_int(getattr(gate, c)) for c in GATE_COUNTERS}
-        for tap, procs in zip(taps, graph.taps):
-            res.taps[tap.name] = tap.read(procs)
-        if cut is not None:
-            res.exit_step, res.answer, res.steps = read_int(cut.exit_step), read_int(cut.answer), \
-                read_int(cut.steps_run)
-
-    run_steps(src, total, run_config(tag), timeout_s=timeout_s, read=read)
-    res.seconds = time.perf_counter() - t0
-    return res
+    r = run_stream(nf, frames[None], tag=tag, taps=taps, cutoff=cutoff, timeout_s=timeout_s, resets=False,
+                   conv_model=conv_model)
+    return SampleResult(output=r.output[0], keep={k: v[0] == 1 for k, v in r.keep.items()},
+                        gate_counts={k: dict(zip(COUNTERS, map(int, v[0]))) for k, v in r.gate_counts.items()},
+                        taps=_first_sample(r.taps), steps=r.steps, seconds=r.seconds,
+                        exit_step=-1 if r.exit_step is None else int(r.exit_step[0]),
+                        answer=-1 if r.answer is None else int(r.answer[0]))
 
 
-def _attach_cutoff(nf: NetworkFile, graph, n_frames: int, latency: int):
-    """A ``Cutoff`` on the graph's output (frame 0 arrives after ``latency`` steps), stopping every gate."""
+def _first_sample(taps):
+    return {k: _first_sample(v) for k, v in taps.items()} if isinstance(taps, dict) else taps[0]
+
+
+def _attach_cutoff(nf: NetworkFile, graph, stream: Stream, record: str, extra_stops: list):
+    """A ``Cutoff`` on the graph's output, feeding every stoppable port (gates, taps, the source)."""
     from razor_lava.procs.cutoff.process import Cutoff
 
     from ..cutoff.rule import integer_thresholds
@@ -110,10 +266,12 @@ def _attach_cutoff(nf: NetworkFile, graph, n_frames: int, latency: int):
         raise ConfigError("cutoff", f"{nf.path} has no cutoff table (razor/cutoff): "
                           "train with --cutoff-epsilon or run train/export.py after calibration")
     beta = integer_thresholds(nf.cutoff["beta"])
-    if beta.shape != (n_frames,):
-        raise ConfigError("cutoff.beta", f"the table has {beta.shape[0]} timesteps, the samples have {n_frames}")
-    cut = Cutoff(n_out=int(np.prod(graph.out_shape)), n_frames=n_frames, beta_int=beta, t_start=latency)
-    graph.out_port.connect(cut.a_in)  # an OutPort fans out: the sink still gets everything
-    for gate in graph.gates.values():
-        cut.stop.connect(gate.stop_in)
+    if beta.shape != (stream.n_frames,):
+        raise ConfigError("cutoff.beta", f"the table has {beta.shape[0]} timesteps, the samples have "
+                          f"{stream.n_frames}")
+    cut = Cutoff(n_out=int(np.prod(graph.out_shape)), n_frames=stream.n_frames, beta_int=beta,
+                 t_start=graph.latency, **stream.kwargs(decisions=record))
+    graph.out_port.connect(cut.a_in)  # an OutPort fans out: the recorder still gets everything
+    for port in graph.stoppable + extra_stops:
+        cut.stop.connect(port)
     return cut

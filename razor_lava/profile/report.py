@@ -168,7 +168,7 @@ def cutoff_section(nf, with_gates, without_gates, out_with, labels, energy_const
 
 def profile_network(nf, frames: np.ndarray, labels, lava_samples: int = 0, batch: int = 32,
                     energy_constants=DEFAULT_PROFILES, progress: bool = False, example_sample: int = 0,
-                    cutoff: bool | None = None) -> dict:
+                    cutoff: bool | None = None, mode: str = "stream", workers: int = 1) -> dict:
     """Profile ``nf`` (a NetworkFile) on ``frames`` (``N x C x H x W x T`` or ``N x C x T``) with ``labels`` (N).
 
     Counts synops on SLAYER with the gates and without them (accuracy from
@@ -180,7 +180,8 @@ def profile_network(nf, frames: np.ndarray, labels, lava_samples: int = 0, batch
     ``cutoff`` section: the synops spent when every sample stops at its exit
     frame, and Razor + cutoff vs neither. With ``lava_samples`` the Lava run
     is repeated with the cutoff and ``lava_cutoff_counts_equal`` says whether
-    what Lava spent equals the SLAYER-side account.
+    what Lava spent equals the SLAYER-side account. ``mode``/``workers``: how the
+    Lava samples run (``deployment.runner.run_samples``).
     """
     from ..deployment.evaluate import predict_payloads
     from .slayer_counter import count_slayer
@@ -209,12 +210,12 @@ def profile_network(nf, frames: np.ndarray, labels, lava_samples: int = 0, batch
     if k > 0:
         from .lava_counter import count_lava
 
-        lava_counts, lava_out = count_lava(nf, frames[:k], progress=progress)
+        lava_counts, lava_out = count_lava(nf, frames[:k], progress=progress, mode=mode, workers=workers)
         report["lava_samples_checked"] = k
         report["lava_counts_equal"] = bool(counts_equal(lava_counts, with_counts, k))
         report["lava_outputs_equal"] = bool(np.array_equal(np.asarray(lava_out), np.asarray(out_with)[:k]))
         if use_cutoff:
-            lava_spent, _ = count_lava(nf, frames[:k], progress=progress, cutoff=True)
+            lava_spent, _ = count_lava(nf, frames[:k], progress=progress, cutoff=True, mode=mode, workers=workers)
             report["lava_cutoff_counts_equal"] = bool(counts_equal(lava_spent, spent, k))
     return report
 

@@ -88,8 +88,23 @@ def test_deploy_report_has_the_cutoff_fields(tmp_path):
     assert report["mean_exit_step"] == pytest.approx(exit_step.mean())
     assert report["timestep_reduction"] == pytest.approx(T / (exit_step + 1).mean())
     assert report["cutoff_accuracy"] == pytest.approx((answer == labels).mean())
-    assert report["mean_steps_run"] < 3 * T and report["steps"] <= 3 * T  # two window gates: 3T steps in full
+    # Streamed: one network, the two window gates' latency paid once, a sample every period.
+    p = report["period"]
+    assert report["mode"] == "stream" and report["latency"] == 2 * p
+    full = 2 * p + (N - 1) * p + T
+    assert report["steps"] == (full if exit_step[-1] == T - 1 else 2 * p + (N - 1) * p + exit_step[-1] + 1)
+    # Each sample alone, stopped at its exit (what --mode per-sample runs): 2T of latency each.
+    assert report["steps_variable_schedule"] == int((2 * T + exit_step + 1).sum())
+    per_sample = deploy_samples(nf, frames, labels, progress=False, cutoff=True, mode="per-sample")
+    assert per_sample["steps"] == report["steps_variable_schedule"]
+    assert {k: v for k, v in per_sample.items() if k not in VARYING} == \
+        {k: v for k, v in report.items() if k not in VARYING}
     assert leftover_workers() == []
+
+
+# What differs between a stream and a run per sample: timing and schedule, nothing computed.
+VARYING = {"mode", "steps", "period", "latency", "seconds", "seconds_per_sample", "samples_per_second",
+           "slayer_seconds_per_sample"}
 
 
 def test_cutoff_without_a_table_says_how_to_get_one(tmp_path):

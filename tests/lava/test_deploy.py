@@ -125,7 +125,9 @@ def test_deploy_script_report_on_the_embedded_data_set(tmp_path):
         assert key in report, key
     assert report["backend"] == "sim" and report["samples"] == 2 and report["agreement"] == 1.0
     assert report["frames_total"] == 2 * 30 * 2 and report["frames_pruned"] == 2 * 2 * 9  # 2 gates, ratio 0.3
-    assert report["steps"] == 30 * 3  # two window gates: 2 x 30 steps of latency
+    # Streamed: two window gates add a period of latency each (paid once); then a sample every period.
+    assert report["mode"] == "stream" and report["latency"] == 2 * report["period"] >= 2 * 30
+    assert report["steps"] == report["latency"] + report["period"] + 30
 
 
 def test_deploy_script_refuses_missing_hardware_and_files(tmp_path):
@@ -157,7 +159,8 @@ def test_trained_default_network_deploys_bit_exact_and_leaves_no_workers(tmp_pat
         nf = load_network_file(out / "network.h5")
         assert sorted(nf.pruners) == [2, 5] and all(p.variant == variant for p in nf.pruners.values())
         frames = frame_many([e for e, _ in items], nf.frame_spec)
-        report = deploy_samples(nf, frames, np.array([y for _, y in items]), progress=False)
+        report = deploy_samples(nf, frames, np.array([y for _, y in items]), progress=False, count_synops=True)
         assert report["agreement"] == 1.0 and report["gate_decision_agreement"] == 1.0
-        assert report["steps"] == 30 * (3 if variant == "window" else 1)
+        assert report["synops_agreement"] == 1.0
+        assert report["latency"] == report["period"] * (2 if variant == "window" else 0)
     assert leftover_workers() == []

@@ -18,6 +18,7 @@ from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 from razor_lava.cutoff.rule import step
 from razor_lava.procs.payload import FixedPtPayloads, FloatPtPayloads
 from razor_lava.procs.cutoff.process import Cutoff
+from razor_lava.procs.slots import open_records, slot
 
 
 class _CutoffLogic:
@@ -26,32 +27,37 @@ class _CutoffLogic:
     def _setup(self, p) -> None:
         # Not "self.start": that is the model's own start() method.
         self.n_frames, self.t_start = p["n_frames"], p["t_start"]
+        self.period, self.n_samples = p["period"], p["n_samples"]
         self.beta = np.asarray(p["beta_int"], dtype=np.int64)
         self.acc = np.zeros(p["n_out"], dtype=np.int64)  # int64 sum; the Var y is a copy for reading
-        self.decided = False
+        self.n_decided = 0  # samples 0 .. n_decided-1 are answered
+        self.rec = open_records(p["records"])
 
     def run_spk(self) -> None:
-        # Send first (the flag of earlier steps): a gate upstream waits for it
+        # Send first (the count of earlier steps): a gate upstream waits for it
         # before it sends the frame that this step's recv depends on.
-        self.stop.send(np.full((1,), int(self.decided), dtype=self.out_dtype))
+        self.stop.send(np.full((1,), self.n_decided, dtype=self.out_dtype))
         x = self.a_in.recv()  # always drain, or the sender blocks
         self.steps_run[0] = self.time_step
-        t = self.time_step - self.t_start - 1
-        if self.decided or not 0 <= t < self.n_frames:
+        n, t = slot(self.time_step, self.t_start, self.period)
+        if not (0 <= n < self.n_samples and t < self.n_frames) or n < self.n_decided:
             return
+        if t == 0:
+            self.acc[:] = 0
         self.acc += self.to_int(x)
         self.y[:] = self.acc
         exit_now, answer = step(self.acc, self.beta, t)  # gap > beta_int[t], or the last frame
         if exit_now:
-            self.decided = True
+            self.n_decided = n + 1
             self.exit_step[0] = t
             self.answer[0] = answer  # ties to the lower class
             self.decided_at[0] = self.time_step
-            if t < self.n_frames - 1:
+            if "decisions" in self.rec:
+                self.rec["decisions"][n] = (t, answer, self.time_step)
+            if n == self.n_samples - 1 and t < self.n_frames - 1:
                 # The runtime pauses after this step: the run really ends here. Not at
-                # the last frame: the run (t_start + T steps) ends there anyway, and a
-                # pause requested on a run's last step breaks Lava 0.10's runtime
-                # ("Got Wrong Response for Pause").
+                # the last frame: the run ends there anyway, and a pause requested on a
+                # run's last step breaks Lava 0.10's runtime ("Got Wrong Response for Pause").
                 self._req_pause = True
 
 

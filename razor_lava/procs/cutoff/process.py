@@ -12,9 +12,16 @@ run ``t_start + T`` steps, which end there; Lava 0.10 fails on a pause
 requested at a run's last step). It runs ``razor_lava.cutoff.rule.step``, so these
 are exactly the decisions of ``razor_lava.cutoff.rule.exit_decisions``.
 
-``stop`` sends 1 from the step after the decision on (0 before). It is sent at
-the start of each step, before the output is received, so it can feed a gate
-upstream (``FrameGate.stop_in``) without a same-step cycle.
+``stop`` sends the number of samples decided so far, from the step after each
+decision on (0 before). It is sent at the start of each step, before the
+output is received, so it can feed a gate upstream (``FrameGate.stop_in``)
+without a same-step cycle.
+
+Streams (``razor_lava.procs.slots``): with ``period`` and ``n_samples`` it
+decides every sample in its slot (the accumulator starts from zero at each
+sample's frame 0) and requests the pause only for the last one. Records:
+``decisions`` (N, 3) int64: exit frame, answer and Lava step of each sample's
+decision (-1 until decided).
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from lava.magma.core.process.process import AbstractProcess
 from lava.magma.core.process.variable import Var
 
 from razor_lava.errors import ConfigError
+from razor_lava.procs.slots import check_stream, stream_params
 
 
 class Cutoff(AbstractProcess):
@@ -36,17 +44,22 @@ class Cutoff(AbstractProcess):
     t_start: steps before frame 0 of the output arrives (the network latency).
 
     Ports: ``a_in`` (n_out,), ``stop`` (1,).
-    Vars: ``exit_step`` (1,) frame index of the exit, -1 until decided;
+    period, n_samples, records: the stream (module docstring); defaults: one sample.
+
+    Vars (of the latest decided sample): ``exit_step`` (1,) frame index of the exit, -1 until decided;
     ``answer`` (1,) the class, -1 until decided; ``y`` (n_out,) accumulated
     payloads; ``decided_at`` (1,) the Lava time step of the decision (0 before);
     ``steps_run`` (1,) the last Lava time step this process ran (measures the pause).
     """
 
-    def __init__(self, *, n_out: int, n_frames: int, beta_int, t_start: int = 0, name: str | None = None):
+    def __init__(self, *, n_out: int, n_frames: int, beta_int, t_start: int = 0, period: int | None = None,
+                 n_samples: int = 1, records: dict | None = None, name: str | None = None):
         n_out, n_frames, t_start = int(n_out), int(n_frames), int(t_start)
         beta_int = np.asarray(beta_int)
+        stream = stream_params(n_frames, period, n_samples, records)
         super().__init__(n_out=n_out, n_frames=n_frames, beta_int=beta_int.astype(np.int64), t_start=t_start,
-                         name=name)
+                         name=name, **stream)
+        check_stream(stream, n_frames)
         # Checked after AbstractProcess.__init__: its __del__ fails on a half-built process.
         if n_out < 2:
             raise ConfigError("cutoff.n_out", f"the cutoff needs at least 2 classes, got {n_out}")

@@ -13,10 +13,19 @@ Timing (steps are Lava's 1-based time steps; ``T = n_frames``; ``s = start``):
 - ``causal``: step ``s+1+t`` receives frame ``t``, decides it from frames
   ``0 .. t`` and sends it (or zeros) in the same step: no added delay.
 
-Outside its window the gate ignores its input and sends zeros. ``stop_in``
-(optional; unconnected it reads 0) comes from a ``Cutoff``: once it reads
-non-zero, the gate sends zeros from that step on, so no further frame enters. ``start`` is
+Outside its window the gate ignores its input and sends zeros. ``start`` is
 the latency of what feeds the gate: ``T`` for each window gate upstream of it.
+
+Streams (``razor_lava.procs.slots``): with ``period`` ``P`` and ``n_samples``
+``N``, sample ``n`` arrives in slot ``n`` (steps ``s + n*P + 1 ..``); a window
+gate buffers sample ``n`` while it replays sample ``n-1`` (two buffers), so it
+takes one sample per ``P`` steps and delays everything downstream by ``P``.
+``stop_in`` (optional; unconnected it reads 0) comes from a ``Cutoff``: the
+number of samples it has decided. A gate sends zeros for the rest of every
+decided sample, so no further frame of it enters (a causal gate also stops
+deciding it). Records (``{name: path}`` of ``.npy`` files the runner made):
+``keep`` (N, T) int8 (1 kept, 0 pruned, -1 not decided) and ``counts`` (N, 4)
+int64 (``COUNTERS`` per sample).
 """
 
 from __future__ import annotations
@@ -27,7 +36,10 @@ from lava.magma.core.process.process import AbstractProcess
 from lava.magma.core.process.variable import Var
 
 from razor_lava.errors import ConfigError
+from razor_lava.procs.slots import check_stream, stream_params
 from razor_lava.pruning.params import PrunerParams, exp_table, resolve_rule
+
+COUNTERS = ("frames_kept", "frames_pruned", "events_in", "events_out")  # columns of the ``counts`` record
 
 
 class FrameGate(AbstractProcess):
@@ -41,18 +53,20 @@ class FrameGate(AbstractProcess):
     flatten_out: the pruner sits after a flatten layer: a ``(W, H, C)`` input
     is decided and sent as the ``C*H*W`` vector in SLAYER's (C, H, W) order,
     which is what a netx slice starting at the flatten/dense layer expects.
-    start: steps before frame 0 arrives (``T`` per window gate upstream).
+    start: steps before frame 0 arrives (the period per window gate upstream).
+    period, n_samples, records: the stream (module docstring); defaults: one sample, ``P = T``, no records.
 
     Ports: ``inp`` (in_shape), ``out`` (in_shape, or ``(C*H*W,)`` with flatten_out),
     ``stop_in`` (1,), optional: non-zero = the cutoff has decided, send zeros.
-    Vars: ``keep`` (T,) 1 kept / 0 pruned / -1 not decided yet; ``frames_kept``,
+    Vars: ``keep`` (T,) of the latest sample: 1 kept / 0 pruned / -1 not decided yet; ``frames_kept``,
     ``frames_pruned``, ``events_in`` (non-zero entries received in the window),
-    ``events_out`` (non-zero entries sent), each (1,).
+    ``events_out`` (non-zero entries sent), each (1,), summed over the stream.
     """
 
     def __init__(self, *, in_shape, n_frames: int, variant: str, weight, bias, embeddings,
                  theta_int: int | None, ratio: float | None, pool=(1, 1), input_scale: int = 1, area: int = 1,
-                 lut=None, flatten_out: bool = False, start: int = 0, name: str | None = None):
+                 lut=None, flatten_out: bool = False, start: int = 0, period: int | None = None,
+                 n_samples: int = 1, records: dict | None = None, name: str | None = None):
         in_shape = tuple(int(v) for v in in_shape)
         n_frames, start = int(n_frames), int(start)
         flatten_out = bool(flatten_out) and len(in_shape) == 3
@@ -66,10 +80,12 @@ class FrameGate(AbstractProcess):
         )
         # Lava hands these keyword arguments to the models as proc_params
         # (any Python object is accepted there; None marks the unused rule).
+        stream = stream_params(n_frames, period, n_samples, records)
         super().__init__(in_shape=in_shape, n_frames=n_frames, flatten_out=flatten_out, start=start,
-                         name=name, **params)
+                         name=name, **params, **stream)
         # Checked after AbstractProcess.__init__: its __del__ fails on a half-built process.
         _check(in_shape, n_frames, start, flatten_out, params)
+        check_stream(stream, n_frames)
         out_shape = (int(np.prod(in_shape)),) if flatten_out else in_shape
         self.inp = InPort(shape=in_shape)
         self.out = OutPort(shape=out_shape)
@@ -82,17 +98,17 @@ class FrameGate(AbstractProcess):
 
     @classmethod
     def from_params(cls, in_shape, n_frames: int, params: PrunerParams, flatten_out: bool = False,
-                    start: int = 0, name: str | None = None) -> "FrameGate":
+                    start: int = 0, name: str | None = None, **stream) -> "FrameGate":
         """The gate of a quantized pruner (``EventPruner.quantized()``)."""
         return cls(in_shape=in_shape, n_frames=n_frames, variant=params.variant, weight=params.weight,
                    bias=params.bias, embeddings=params.embeddings, theta_int=params.theta_int,
                    ratio=params.ratio, pool=params.pool, input_scale=params.input_scale, area=params.area,
-                   lut=params.lut, flatten_out=flatten_out, start=start, name=name)
+                   lut=params.lut, flatten_out=flatten_out, start=start, name=name, **stream)
 
     @property
     def latency(self) -> int:
-        """Steps this gate adds downstream: ``T`` (window) or 0 (causal)."""
-        return self.proc_params["n_frames"] if self.proc_params["variant"] == "window" else 0
+        """Steps this gate adds downstream: the period ``P`` (window; ``T`` for one sample) or 0 (causal)."""
+        return self.proc_params["period"] if self.proc_params["variant"] == "window" else 0
 
 
 def _check(in_shape: tuple, n_frames: int, start: int, flatten_out: bool, p: dict) -> None:

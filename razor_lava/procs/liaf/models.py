@@ -34,6 +34,7 @@ from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
 from razor_lava.procs.liaf.process import CubaDense
+from razor_lava.procs.slots import slot
 
 from razor_lava.fixed_point import ACTIVATION_SHIFT, DECAY_ONE, THRESHOLD_SHIFT, trunc_div
 
@@ -72,9 +73,20 @@ class _CubaDenseModel(PyLoihiProcessModel):
         self._bias = np.asarray(proc_params["bias"], dt)
         self._graded_in = proc_params["graded_in"]
         self._graded_out = proc_params["graded_out"]
+        self._slots = proc_params["slots"]  # (T, P, start) in a stream, else None
 
     def run_spk(self):
         x = self.a_in.recv().astype(self.state_dtype)
+        if self._slots is not None:
+            n_frames, period, start = self._slots
+            n, t = slot(self.time_step, start, period)
+            if n < 0 or t >= n_frames:  # before the first frame, or padding: stay silent
+                self.s_out.send(np.zeros(self.a_buf.shape, dtype=self.state_dtype))
+                return
+            if t == 0:  # a new sample: nothing of the previous one may remain, the synaptic buffer included
+                self.a_buf[:] = 0
+                self.u[:] = 0
+                self.v[:] = 0
         out, self.a_buf[:], self.u[:], self.v[:] = cuba_dense_step(
             self.weight, self.a_buf, self.u, self.v, x, self._i_decay, self._v_decay, self._vth,
             self._graded_in, self._graded_out, self._bias)

@@ -36,13 +36,21 @@ class CubaDense(AbstractProcess):
     SLAYER's ``delay_shift=True`` blocks index for index: what a sink records
     at Lava step t (its buffer index t-1) is SLAYER's output at time index t-1.
 
+    In a stream (``razor_lava.procs.slots``; give ``n_frames``, ``period`` and
+    ``start``, the latency of its input) it starts every sample afresh: at
+    slot position 0 it zeroes ``u``, ``v`` and ``a_buf`` (what is left of the
+    previous sample), and at positions ``T .. P-1`` (padding) it sends zeros,
+    so the layers after it settle before their own reset. Without ``n_frames``
+    it runs on as one long sample.
+
     Ports: ``a_in`` (in,), ``s_out`` (out,). Vars: ``weight`` (out, in),
     ``u``, ``v`` (out,), ``a_buf`` (out,) the synaptic input waiting for the
     next step, ``spikes_out`` (1,) the number of output events sent so far.
     """
 
     def __init__(self, *, weight, i_decay, v_decay, vth_mant, bias=None, graded_in: bool = False,
-                 graded_out: bool = False, name: str | None = None):
+                 graded_out: bool = False, n_frames: int | None = None, period: int | None = None,
+                 start: int = 0, name: str | None = None):
         # Base init first: Lava's __del__ fails on a half-built process if validation raises.
         super().__init__(name=name)
         weight = np.asarray(weight)
@@ -59,6 +67,12 @@ class CubaDense(AbstractProcess):
         self.proc_params["bias"] = _per_neuron("bias", 0 if bias is None else bias, n_out) << BIAS_EXP
         self.proc_params["graded_in"] = bool(graded_in)
         self.proc_params["graded_out"] = bool(graded_out)
+        if n_frames is not None and (int(n_frames) < 1 or (period is not None and int(period) < int(n_frames))
+                                     or int(start) < 0):
+            raise ValueError(f"CubaDense stream: expected n_frames >= 1, period >= n_frames and start >= 0, "
+                             f"got {n_frames}, {period}, {start}")
+        self.proc_params["slots"] = None if n_frames is None else (
+            int(n_frames), int(n_frames if period is None else period), int(start))
         self.a_in = InPort(shape=(n_in,))
         self.s_out = OutPort(shape=(n_out,))
         self.weight = Var(shape=(n_out, n_in), init=weight.astype(np.int64))
@@ -68,7 +82,7 @@ class CubaDense(AbstractProcess):
         self.spikes_out = Var(shape=(1,), init=0)
 
     @classmethod
-    def from_spec(cls, spec, source=None, name: str | None = None) -> "CubaDense":
+    def from_spec(cls, spec, source=None, name: str | None = None, **stream) -> "CubaDense":
         """Build from a dense layer of the network-file model (``razor_lava.netfile.LayerSpec``).
 
         ``graded_in`` / ``graded_out`` come from the spec. Raises ``DataFormatError``
@@ -82,7 +96,7 @@ class CubaDense(AbstractProcess):
                                   "CubaDense has none")
         n = spec.neuron
         return cls(weight=spec.weight, i_decay=n.i_decay, v_decay=n.v_decay, vth_mant=n.vth_mant,
-                   bias=spec.bias, graded_in=spec.graded_in, graded_out=spec.graded, name=name)
+                   bias=spec.bias, graded_in=spec.graded_in, graded_out=spec.graded, name=name, **stream)
 
 
 def _per_neuron(key: str, value, n_out: int) -> np.ndarray:
