@@ -178,3 +178,41 @@ def test_a_network_on_frames_that_do_not_fit_it(razor_file, tmp_path):
     code, err = run("deploy.py", razor_file, "--dataset", "nmnist", "--data-root", NMNIST, "--samples", 2)
     assert_refused(code, err, r"--dataset: nmnist events come from a 34 x 34 x 2 sensor, but .*net\.h5 was framed "
                               r"for a 8 x 10 x 2 one")
+
+
+def _npy(path, array):
+    np.save(path, array)
+    return path
+
+
+@pytest.mark.parametrize("case,make,extra,match", [
+    ("wrong shape", lambda t: _npy(t / "x.npy", np.zeros((3, 2, 9, 8, 12), np.uint8)), [],
+     r"x\.npy: array of shape \(3, 2, 9, 8, 12\): expected one sample 2 x 10 x 8 x T or a batch N x 2 x 10 x 8 x T"),
+    ("fractional", lambda t: _npy(t / "x.npy", np.full((2, 10, 8, 12), 0.5)), [], r"x\.npy: holds non-integer"),
+    ("negative", lambda t: _npy(t / "x.npy", np.full((2, 10, 8, 12), -1)), [], r"x\.npy: values from -1"),
+    ("not npy", lambda t: (t / "x.npy").write_text("no") and t / "x.npy", [], r"x\.npy: not a readable \.npy"),
+    ("labels count", lambda t: _npy(t / "x.npy", np.zeros((3, 2, 10, 8, 12), np.uint8)),
+     ["--labels", "{tmp}/y2.npy"], r"y2\.npy: 2 labels for 3 samples"),
+    ("label range", lambda t: _npy(t / "x.npy", np.zeros((2, 2, 10, 8, 12), np.uint8)),
+     ["--labels", "{tmp}/y2.npy", "--samples", "2"], None),
+    ("input and dataset", lambda t: _npy(t / "x.npy", np.zeros((2, 10, 8, 12), np.uint8)),
+     ["--dataset", "synthetic"], r"--input: give either --input or --dataset"),
+])
+def test_raw_inputs_that_do_not_fit(razor_file, tmp_path, case, make, extra, match):
+    x = make(tmp_path)
+    np.save(tmp_path / "y2.npy", np.array([0, 1]))
+    out = tmp_path / "out.npy"
+    args = [razor_file, "--input", x, "--save-output", out, *[a.format(tmp=tmp_path) for a in extra]]
+    code, err = run("deploy.py", *args)
+    if match is None:  # labels 0, 1 fit a 4-class network: this one runs
+        assert code == 0, err
+        assert np.load(out).shape == (2, 4, 12)
+        return
+    assert_refused(code, err, match)
+    assert not out.exists()
+
+
+def test_labels_without_input_are_refused(razor_file, tmp_path):
+    np.save(tmp_path / "y.npy", np.array([0]))
+    code, err = run("deploy.py", razor_file, "--labels", tmp_path / "y.npy")
+    assert_refused(code, err, r"--labels: only with --input")

@@ -81,8 +81,37 @@ def add_sample_args(ap, default_samples: int) -> None:
     ap.add_argument("--dataset", help="data set name (default: the one the network was trained on)")
     ap.add_argument("--data-root", help="data set directory (not needed for the embedded synthetic data)")
     ap.add_argument("--split", default="test", choices=["train", "test"])
-    ap.add_argument("--samples", type=positive_int, default=default_samples,
-                    help="number of samples (from the start of the split)")
+    ap.add_argument("--samples", type=positive_int,
+                    help=f"number of samples (from the start of the split, default {default_samples}; "
+                         "with --input: all)")
+    ap.add_argument("--input", type=existing_file, metavar="X.npy",
+                    help="run these raw inputs instead of a data set: one sample C x H x W x T (or C x T) or a "
+                         "batch N x ... of integer payloads, as the network's first layer takes them")
+    ap.add_argument("--labels", type=existing_file, metavar="Y.npy",
+                    help="N integer labels of --input (without them no accuracy is reported)")
+    ap.set_defaults(default_samples=default_samples)
+
+
+def check_sample_args(ap, args) -> None:
+    """Resolve ``--samples`` and refuse clashing sample options (argparse's exit code 2)."""
+    if args.input is None:
+        if args.labels is not None:
+            ap.error("--labels: only with --input (a data set has its own labels)")
+        args.samples = args.default_samples if args.samples is None else args.samples
+    elif args.dataset is not None or args.data_root is not None:
+        ap.error("--input: give either --input or --dataset/--data-root, not both")
+
+
+def add_lava_args(ap) -> None:
+    """How samples run on Lava: streamed through one network or one network each, on how many processes."""
+    ap.add_argument("--mode", default="stream", choices=["stream", "per-sample"],
+                    help="stream: compile once, feed the samples back to back (default); per-sample: build, "
+                         "compile, run and stop a network for every sample (round 1's way, for comparison)")
+    ap.add_argument("--workers", type=positive_int, default=1,
+                    help="processes that share the samples, each with its own Lava runtime (default 1)")
+    ap.add_argument("--conv-model", default="fast", choices=["fast", "lava"],
+                    help="the simulator's model of netx conv synapses: razor_lava's bit-identical fast one "
+                         "(default) or Lava's own scipy model")
 
 
 def integer(lo: int | None = None, hi: int | None = None):
@@ -160,3 +189,13 @@ def existing_file(text: str) -> str:
         raise argparse.ArgumentTypeError(f"{text}: " + ("is a folder, expected a file" if os.path.isdir(text)
                                                         else "no such file"))
     return text
+
+
+def load_cli_samples(nf, args):
+    """``(frames, labels or None, source name)`` from ``--input/--labels`` or the data set options."""
+    from ..deployment.samples import load_inputs, load_samples
+
+    if args.input is not None:
+        frames, labels = load_inputs(nf, args.input, args.labels, args.samples)
+        return frames, labels, f"input:{args.input}"
+    return load_samples(nf, args.dataset, args.split, args.samples, args.data_root)

@@ -25,13 +25,14 @@ from .common import non_negative_int, positive_int, run_main
 
 
 def parse_args(argv=None):
-    from .common import add_sample_args, output_dir
+    from .common import add_lava_args, add_sample_args, check_sample_args, output_dir
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_sample_args(ap, default_samples=100)
+    add_lava_args(ap)
     ap.add_argument("--lava-samples", type=non_negative_int,
                     help="samples also counted on the Lava simulator to check SLAYER's counts (0: none; "
-                         "default: 5, or all samples when fewer)")
+                         "default: all of them, streamed through one network)")
     ap.add_argument("--batch", type=positive_int, default=32, help="SLAYER batch size")
     ap.add_argument("--example", type=int, default=0, help="sample whose gate decisions the frame plot shows")
     ap.add_argument("--out", type=output_dir, default="profile", help="report directory (created)")
@@ -40,12 +41,11 @@ def parse_args(argv=None):
     ap.add_argument("--no-plots", action="store_true")
     ap.add_argument("--no-progress", action="store_true")
     args = ap.parse_args(argv)
-    if args.lava_samples is None:
-        args.lava_samples = min(5, args.samples)
-    if args.lava_samples > args.samples:
+    check_sample_args(ap, args)
+    if args.samples is not None and args.lava_samples is not None and args.lava_samples > args.samples:
         ap.error(f"--lava-samples {args.lava_samples}: expected at most --samples ({args.samples})")
-    if not 0 <= args.example < args.samples:
-        ap.error(f"--example {args.example}: expected a sample index in 0 .. {args.samples - 1} (--samples)")
+    if args.example < 0 or (args.samples is not None and args.example >= args.samples):
+        ap.error(f"--example {args.example}: expected a sample index in 0 .. {(args.samples or 1) - 1} (--samples)")
     return args
 
 
@@ -64,18 +64,24 @@ def _main(args) -> int:
 def run(args):
     import torch
 
-    from ..deployment.samples import load_samples
     from ..netfile import load_network_file
     from ..profile.report import profile_network, write_report
 
     # netx Conv layers run torch inside forked Lava workers: one thread avoids a known fork deadlock.
     torch.set_num_threads(1)
     nf = load_network_file(args.network, num_layers=args.num_layers)
-    frames, labels, name = load_samples(nf, args.dataset, args.split, args.samples, args.data_root)
-    report = profile_network(nf, frames, labels, lava_samples=args.lava_samples, batch=args.batch,
+    from ..errors import UsageError
+    from .common import load_cli_samples
+
+    frames, labels, name = load_cli_samples(nf, args)
+    if args.example >= len(frames):
+        raise UsageError("--example", f"{args.example}: expected a sample index in 0 .. {len(frames) - 1}")
+    lava_samples = len(frames) if args.lava_samples is None else min(args.lava_samples, len(frames))
+    report = profile_network(nf, frames, labels, lava_samples=lava_samples, batch=args.batch,
                              progress=not args.no_progress, example_sample=args.example,
-                             cutoff=False if args.no_cutoff else None)
-    report = {"network": str(args.network), "dataset": name, "split": args.split} | report
+                             cutoff=False if args.no_cutoff else None, mode=args.mode, workers=args.workers)
+    report = {"network": str(args.network), "dataset": name, "split": None if args.input else args.split,
+              "lava_mode": args.mode} | report
     from ..atomic import removed_on_failure
 
     with removed_on_failure(args.out):  # a report folder this run created goes again if writing fails

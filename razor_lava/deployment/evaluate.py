@@ -24,7 +24,7 @@ def slayer_reference(nf: NetworkFile, frames: np.ndarray, batch: int = 32, net=N
     outs, keeps = [], {i: [] for i in nf.pruners}
     t0 = time.perf_counter()
     for s in range(0, len(frames), batch):
-        y = net(torch.as_tensor(frames[s: s + batch], dtype=torch.float32))
+        y = net(torch.as_tensor(np.array(frames[s: s + batch]), dtype=torch.float32))  # a copy: frames may be read-only
         outs.append(as_payloads(y.reshape(y.shape[0], -1, y.shape[-1]).numpy(), nf.output_graded))
         for i in nf.pruners:
             keeps[i].append(net.pruners[str(i)].last_keep.numpy())
@@ -41,7 +41,8 @@ def predict_payloads(output: np.ndarray) -> np.ndarray:
 
 def deploy_samples(nf: NetworkFile, frames: np.ndarray, labels: np.ndarray, tag: str = "fixed_pt",
                    progress: bool = True, backend: str = "sim", cutoff: bool = False, mode: str = "stream",
-                   workers: int = 1, count_synops: bool = False, conv_model: str = "fast") -> dict:
+                   workers: int = 1, count_synops: bool = False, conv_model: str = "fast",
+                   outputs: list | None = None) -> dict:
     """Run every sample on Lava and SLAYER; return the deploy report (see deploy/deploy.py).
 
     ``mode``: ``stream`` (one compiled network, samples back to back) or ``per-sample`` (a network per
@@ -49,12 +50,15 @@ def deploy_samples(nf: NetworkFile, frames: np.ndarray, labels: np.ndarray, tag:
     exit; outputs are then compared up to the exit frame and the report gains the cutoff fields
     (``_cutoff_report``). ``count_synops``: Lava's synop counters run in the same pass and are compared,
     sample by sample, with SLAYER's (with the cutoff: with what SLAYER's account says was spent).
+    ``labels`` None (raw inputs without labels): the accuracies are None. ``outputs``: a list that
+    receives Lava's output payloads (``N x n_out x T``).
     """
     from ..profile.cutoff_spent import frames_run
     from .runner import run_samples
 
-    labels = np.asarray(labels)
+    has_labels = labels is not None
     n, n_frames = len(frames), int(frames.shape[-1])
+    labels = np.asarray(labels) if has_labels else np.full(n, -1, dtype=np.int64)
     ref = slayer_reference(nf, frames)
     ref_exit = ref_answer = None
     if cutoff and nf.cutoff is not None:
@@ -90,9 +94,13 @@ def deploy_samples(nf: NetworkFile, frames: np.ndarray, labels: np.ndarray, tag:
                     "cutoff_equal": bool(ref_exit is not None and res.exit_step[i] == ref_exit[i]
                                          and res.answer[i] == ref_answer[i])}
         per_sample.append(row)
+    if outputs is not None:
+        outputs.append(res.output)
     pred = predict_payloads(res.output)
     slayer_pred = predict_payloads(ref["output"])
     extra = _cutoff_report(per_sample, labels, n_frames) if cutoff else {}
+    if cutoff and not has_labels:
+        extra["cutoff_accuracy"] = None
     if cutoff:
         extra["steps_variable_schedule"] = int(sum(res.latency // max(res.period, 1) * n_frames + e + 1
                                                    for e in res.exit_step.tolist()))
@@ -107,8 +115,8 @@ def deploy_samples(nf: NetworkFile, frames: np.ndarray, labels: np.ndarray, tag:
         "tag": tag,
         "conv_model": conv_model,
         "samples": n,
-        "accuracy": float((pred == labels).mean()) if n else 0.0,
-        "slayer_accuracy": float((slayer_pred == labels).mean()) if n else 0.0,
+        "accuracy": float((pred == labels).mean()) if has_labels else None,
+        "slayer_accuracy": float((slayer_pred == labels).mean()) if has_labels else None,
         "agreement": mean("equal"),
         "prediction_agreement": float((pred == slayer_pred).mean()) if n else 0.0,
         "gate_decision_agreement": mean("gate_decisions_equal") if nf.pruners else 1.0,

@@ -37,3 +37,53 @@ def load_samples(nf: NetworkFile, dataset: str | None = None, split: str = "test
 
 def _sensor(size) -> str:
     return " x ".join(str(int(v)) for v in size)
+
+
+def load_inputs(nf: NetworkFile, path, labels_path=None, n: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Raw input payloads from ``path`` (.npy): one sample ``C x H x W x T`` (or ``C x T``) or a batch
+    ``N x ...``, checked against the file's input shape; integers (or integral floats) >= 0 and < 2**24.
+    ``labels_path`` (.npy): ``N`` integer labels, optional. ``n``: the first ``n`` samples only.
+    Returns ``(frames N x ... x T, labels N or None)``; every problem is a ``DataFormatError`` naming the file."""
+    from ..errors import DataFormatError
+
+    try:
+        x = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError) as e:
+        raise DataFormatError(path, f"not a readable .npy array ({e})") from None
+    want = tuple(nf.input_shape)
+    shape = " x ".join(map(str, want))
+    if x.ndim == len(want) + 1 and tuple(x.shape[:-1]) == want:
+        x = x[None]
+    elif not (x.ndim == len(want) + 2 and tuple(x.shape[1:-1]) == want):
+        raise DataFormatError(path, f"array of shape {x.shape}: expected one sample {shape} x T or a batch "
+                              f"N x {shape} x T for {nf.path}")
+    if x.shape[-1] < 1 or len(x) < 1:
+        raise DataFormatError(path, f"array of shape {x.shape} holds no frame")
+    x = x[:n] if n is not None else x
+    if not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)):
+        raise DataFormatError(path, f"dtype {x.dtype}: expected integer payloads")
+    x = np.asarray(x)
+    if np.issubdtype(x.dtype, np.floating) and not np.array_equal(x, np.round(x)):
+        raise DataFormatError(path, "holds non-integer values: expected integer payloads (spike counts or "
+                              "graded payloads as the network file's input takes them)")
+    if x.size and (x.min() < 0 or x.max() >= 2 ** 24):
+        raise DataFormatError(path, f"values from {x.min()} to {x.max()}: expected 0 .. 2**24 - 1 "
+                              "(24-bit payloads, as Loihi 2 carries them)")
+    frames = x.astype(np.int32) if x.dtype.kind == "f" or x.dtype.itemsize > 4 else x
+    labels = None
+    if labels_path is not None:
+        try:
+            y = np.load(labels_path, allow_pickle=False)
+        except (OSError, ValueError) as e:
+            raise DataFormatError(labels_path, f"not a readable .npy array ({e})") from None
+        y = np.asarray(y).reshape(-1) if np.ndim(y) <= 1 else y
+        if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
+            raise DataFormatError(labels_path, f"array of shape {np.shape(y)} {y.dtype}: expected N integer labels")
+        y = y[:n] if n is not None else y
+        if len(y) != len(frames):
+            raise DataFormatError(labels_path, f"{len(y)} labels for {len(frames)} samples in {path}")
+        if y.size and (y.min() < 0 or y.max() >= nf.n_outputs):
+            raise DataFormatError(labels_path, f"labels from {y.min()} to {y.max()}: expected 0 .. {nf.n_outputs - 1} "
+                                  f"(the network has {nf.n_outputs} outputs)")
+        labels = y.astype(np.int64)
+    return frames, labels

@@ -39,6 +39,10 @@ def run_in_workers(run, nf, frames: np.ndarray, workers: int, **kw):
     """``run(nf, share, **kw)`` in ``workers`` forked processes; results merged in sample order."""
     from .runner import merge
 
+    # Lava sets the "fork" start method when its runtime is first imported; a worker importing it for
+    # the first time would find the context already set and fail, so it is imported here, before forking.
+    import lava.magma.runtime.message_infrastructure.multiprocessing  # noqa: F401
+
     kw = dict(kw, progress=False)
     ctx = mp.get_context("fork")
     t0 = time.perf_counter()

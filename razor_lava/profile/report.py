@@ -80,7 +80,8 @@ def profile_report(with_gates, without_gates, accuracy_with: float, accuracy_wit
         "synops_unpruned": unpruned,
         "synops_reduction": _ratio(unpruned, total),
         "synops_per_sample": {"with_gates": total / max(n, 1), "without_gates": unpruned / max(n, 1)},
-        "accuracy": {"with_gates": float(accuracy_with), "without_gates": float(accuracy_without)},
+        "accuracy": {"with_gates": None if accuracy_with is None else float(accuracy_with),
+                     "without_gates": None if accuracy_without is None else float(accuracy_without)},
         "frames_pruned": {"total": sum(per_gate.values()), "possible": n * n_frames * len(gates),
                           "fraction": _ratio(sum(per_gate.values()), n * n_frames * len(gates)) if gates else 0.0,
                           "per_gate": per_gate},
@@ -186,16 +187,18 @@ def profile_network(nf, frames: np.ndarray, labels, lava_samples: int = 0, batch
     from ..deployment.evaluate import predict_payloads
     from .slayer_counter import count_slayer
 
-    labels = np.asarray(labels).reshape(-1)
+    has_labels = labels is not None  # raw inputs without labels: no accuracy
+    labels = np.asarray(labels).reshape(-1) if has_labels else np.full(len(frames), -1, dtype=np.int64)
     if len(labels) != len(frames):
         raise ValueError(f"labels: expected {len(frames)} labels (one per sample), got {len(labels)}")
     with_counts, out_with = count_slayer(nf, frames, gates=True, batch=batch)
     without_counts, out_without = count_slayer(nf.without_gates(), frames, gates=False, batch=batch)
 
     def accuracy(out):
-        return float((predict_payloads(out) == labels).mean()) if len(labels) else 0.0
+        return float((predict_payloads(out) == labels).mean()) if has_labels and len(labels) else None
 
-    report = profile_report(with_counts, without_counts, accuracy(out_with), accuracy(out_without), labels,
+    report = profile_report(with_counts, without_counts, accuracy(out_with), accuracy(out_without),
+                            labels if has_labels else None,
                             energy_constants, example_sample)
     use_cutoff = nf.cutoff is not None if cutoff is None else bool(cutoff)
     if use_cutoff:
@@ -204,6 +207,8 @@ def profile_network(nf, frames: np.ndarray, labels, lava_samples: int = 0, batch
 
             raise ConfigError("cutoff", f"{nf.path} has no cutoff table (razor/cutoff) to profile")
         report["cutoff"], spent = cutoff_section(nf, with_counts, without_counts, out_with, labels, energy_constants)
+        if not has_labels:
+            report["cutoff"]["accuracy"] = None
     report["lava_samples_checked"] = 0
     report["lava_counts_equal"] = None
     k = min(int(lava_samples), len(frames))

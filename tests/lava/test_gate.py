@@ -135,14 +135,6 @@ RULES = {"window": {"ratio": 0.3}, "causal": {"theta": 0.5, "variant": "causal"}
 N_SAMPLES, T_NET = 3, 16
 
 
-@pytest.fixture
-def one_torch_thread():
-    # netx's Conv runs torch conv2d in its forked worker; a parent that used several torch
-    # threads can leave that worker deadlocked (research notes, section 7).
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def gated_chain(fn, pruners: dict):

@@ -126,6 +126,8 @@ def check_exact(nf, frames, min_active_layers=None):
     from razor_lava.profile.slayer_counter import count_slayer
 
     torch.set_num_threads(1)
+    # Streamed (the default): a silent sample right after a busy one checks that nothing leaks across.
+    frames = np.concatenate([frames[:1], np.zeros_like(frames[:1]), frames[1:]])
     report = deploy_samples(nf, frames, np.zeros(len(frames), dtype=np.int64), progress=False)
     assert report["agreement"] == 1.0, [s["equal"] for s in report["per_sample"]]
     s_counts, s_out = count_slayer(nf, frames)
