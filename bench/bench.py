@@ -6,7 +6,7 @@ For each data set (the embedded ``synthetic`` default and the N-MNIST subset):
 1. accuracy, frames pruned, synops per sample and timesteps (mean frames run
    per sample) of E1 (no pruner), E3 and E3 + Top-K cutoff, from
    ``profile_network`` on SLAYER's fixed-point forward, with reductions vs E1;
-2. Lava simulator seconds per sample (``run_sample``) of (a) E3 with its
+2. Lava simulator seconds per sample, one network per sample (``run_sample``), of (a) E3 with its
    gates, (b) the same file with the gates removed (razor_lava's assembly),
    (c) the whole file as ONE plain ``netx.hdf5.Network`` with a RingBuffer
    source and sink (a timing baseline only: netx ignores graded LIAF spikes),
@@ -14,7 +14,10 @@ For each data set (the embedded ``synthetic`` default and the N-MNIST subset):
    the variants run interleaved sample by sample, so load from other jobs
    hits them alike;
 3. SLAYER's fixed-point batch evaluation of the same samples vs Lava per
-   sample, with the prediction agreement of the two.
+   sample, with the prediction agreement of the two;
+4. the whole test set streamed through one compiled network (``--mode stream``, the deploy default),
+   with and without the cutoff, Lava's synop counters compared with SLAYER's on every sample, and its
+   seconds per sample against (a).
 
 Examples:
     python bench/bench.py                                   # train E1/E3 into --work, then measure
@@ -349,18 +352,26 @@ def run_plain_netx(path, frames, n_frames: int, tag: str = "fixed_pt", timeout_s
     from lava.lib.dl import netx
     from lava.proc import io
 
-    from razor_lava.deployment.assemble import source_data
     from razor_lava.deployment.runner import run_config
     from razor_lava.lava_run import run_steps
 
     t0 = time.perf_counter()
     net = netx.hdf5.Network(net_config=str(path))
-    src = io.source.RingBuffer(data=source_data(frames, tuple(net.inp.shape), n_frames))
+    src = io.source.RingBuffer(data=ring_data(frames, tuple(net.inp.shape)))
     sink = io.sink.RingBuffer(shape=net.out.shape, buffer=n_frames)
     src.s_out.connect(net.inp)
     net.out.connect(sink.a_in)
     out = run_steps(src, n_frames, run_config(tag), timeout_s=timeout_s, read=lambda _: np.asarray(sink.data.get()))
     return {"seconds": time.perf_counter() - t0, "steps": n_frames, "output": out}
+
+
+def ring_data(frames: np.ndarray, in_shape: tuple) -> np.ndarray:
+    """One sample's SLAYER frames (C, H, W, T) or (C, T) as RingBuffer data in netx's input layout."""
+    x = np.asarray(frames)
+    if x.ndim == 4 and len(in_shape) == 3:
+        x = x.transpose(2, 1, 0, 3)  # C, H, W, T -> W, H, C, T
+    return x.reshape(-1, x.shape[-1]).reshape(*in_shape, x.shape[-1]).astype(np.int32) if len(in_shape) == 3 \
+        else x.reshape(-1, x.shape[-1]).astype(np.int32)
 
 
 def lava_variants(nf_e3, n_frames: int, cutoff: bool = True) -> dict:
@@ -452,6 +463,23 @@ def measure_lava(nf_e3, frames, warmup: int, cutoff: bool) -> dict:
     return {"lava": lava, "slayer": slayer_vs_lava(nf_e3, frames, raw["with_gates"]["results"])}
 
 
+def measure_stream(nf_e3, frames, labels, cutoff: bool) -> dict:
+    """Part 4: every test sample streamed through one network, Lava's synop counters in the same run
+    (``deploy_samples(count_synops=True)``), without and with the cutoff."""
+    from razor_lava.deployment.evaluate import deploy_samples
+    from razor_lava.lava_run import leftover_workers
+
+    def run(**kw):
+        report = deploy_samples(nf_e3, frames, labels, count_synops=True, progress=False, **kw)
+        return {k: v for k, v in report.items() if k != "per_sample"}
+
+    out = {"with_gates": run()}
+    if cutoff and nf_e3.cutoff is not None:
+        out["cutoff"] = run(cutoff=True)
+    out["leftover_workers"] = len(leftover_workers())
+    return out
+
+
 # --------------------------------------------------------------------------- per data set
 
 
@@ -495,6 +523,8 @@ def bench_dataset(args, dataset: str, nets: Nets) -> dict:
         log(f"{dataset}: 2./3. Lava vs netx vs SLAYER on {k} samples")
         res["lava_samples"] = k
         res |= measure_lava(nf3, frames3[:k], args.warmup, cutoff=not args.no_lava_cutoff)
+        log(f"{dataset}: 4. all {len(frames3)} test samples streamed through one Lava network, synops counted")
+        res["stream"] = measure_stream(nf3, frames3, labels, cutoff=not args.no_lava_cutoff)
     res["ratios"] = ratios(res)
     return res
 

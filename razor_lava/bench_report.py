@@ -45,6 +45,9 @@ def ratios(ds: dict) -> dict:
         out["b_over_c"] = _div(s.get("without_gates"), s.get("plain_netx"))
         out["d_over_a"] = _div(s.get("cutoff"), s.get("with_gates"))
         out["lava_over_slayer"] = _div(s.get("with_gates"), (ds.get("slayer") or {}).get("seconds_per_sample"))
+    stream = (ds.get("stream") or {}).get("with_gates")
+    if lava and stream:
+        out["a_over_stream"] = _div(lava["with_gates"].get("seconds_per_sample"), stream.get("seconds_per_sample"))
     return out
 
 
@@ -130,7 +133,8 @@ def format_report(results: dict) -> str:
     timed = {k: v for k, v in done.items() if v.get("lava")}
     if timed:
         lines += ["## 2. Lava simulator (Loihi2SimCfg fixed_pt): seconds per sample", "",
-                  "Each run builds, compiles, runs and stops a fresh network (run_sample / run_plain_netx); the "
+                  "Each run builds, compiles, runs and stops a fresh network (run_sample / run_plain_netx: "
+                  "round 1's way; part 4 streams); the "
                   "variants are interleaved sample by sample. Window gates add T steps of latency each. "
                   + NETX_NOTE, ""]
         for k, v in timed.items():
@@ -142,6 +146,28 @@ def format_report(results: dict) -> str:
                          "Lava / SLAYER", "prediction agreement", "output agreement (exact)", "gate agreement"],
                         [format_slayer_row(k, v) for k, v in timed.items()])
         lines.append("")
+    streamed = {k: v for k, v in done.items() if v.get("stream")}
+    if streamed:
+        lines += ["## 4. The whole test set streamed through one Lava network (E3 with gates)", "",
+                  "deploy_samples(mode='stream', count_synops=True): one compiled network, the samples back to "
+                  "back, Lava's synop counters in the same run, build to stop timed. Agreement: outputs equal to "
+                  "SLAYER's; synops: Lava's counts equal SLAYER's on every sample (with the cutoff: SLAYER's "
+                  "account of what was spent before each answer).", ""]
+        rows = []
+        for k, v in streamed.items():
+            rat = v.get("ratios") or ratios(v)
+            for key, label in (("with_gates", "E3 with gates"), ("cutoff", "E3 + Top-K cutoff")):
+                r = v["stream"].get(key)
+                if r:
+                    rows.append([k, label, r["samples"], seconds(r["seconds_per_sample"]),
+                                 ratio(rat.get("a_over_stream")) if key == "with_gates" else "",
+                                 pct(r["agreement"]), pct(r["synops_agreement"]),
+                                 pct(r.get("cutoff_agreement")) if key == "cutoff" else ""])
+        lines += _table(["data set", "run", "samples", "s / sample", "(a) / stream", "agreement", "synops equal",
+                         "cutoff exit+answer equal"], rows)
+        lines += ["", "Lava worker processes left after the streams: "
+                  + ", ".join(f"{k} {v['stream'].get('leftover_workers', 'n/a')}" for k, v in streamed.items()) + ".",
+                  ""]
     return "\n".join(lines).rstrip() + "\n"
 
 

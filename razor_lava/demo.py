@@ -68,7 +68,8 @@ def stage_train(out: Path, args) -> dict:
 
 
 def stage_deploy(out: Path, network: str, args) -> dict:
-    """Run the exported network with its gates on the Lava simulator, sample by sample, then with the cutoff."""
+    """Stream the test samples through the exported network on the Lava simulator, with Lava's synop
+    counters in the same run, then again with the Top-K cutoff."""
     import torch
 
     from .deployment.evaluate import deploy_samples
@@ -78,12 +79,12 @@ def stage_deploy(out: Path, network: str, args) -> dict:
     torch.set_num_threads(1)  # netx conv workers use torch after fork
     nf = load_network_file(network)
     frames, labels, _ = load_samples(nf, args.dataset, n=args.deploy_samples, data_root=args.data_root)
-    report = deploy_samples(nf, frames, labels)
+    report = deploy_samples(nf, frames, labels, count_synops=True)
     write_text_atomic(out / "deploy.json", json.dumps(report, indent=2))
     summary = {k: v for k, v in report.items() if k != "per_sample"}
     if nf.cutoff is not None:  # the same samples again, stopping each at its Top-K exit step
         print("  ... and again with the Top-K cutoff", flush=True)
-        cut = deploy_samples(nf, frames, labels, cutoff=True)
+        cut = deploy_samples(nf, frames, labels, cutoff=True, count_synops=True)
         write_text_atomic(out / "deploy_cutoff.json", json.dumps(cut, indent=2))
         summary["cutoff"] = {k: v for k, v in cut.items() if k != "per_sample"}
     return summary
@@ -147,10 +148,12 @@ def parse_args(argv=None):
     ap.add_argument("--rcs-alpha", type=float,
                     help="weight of the RCS regulariser (0 = off; default: the config's train.rcs_alpha)")
     ap.add_argument("--cutoff-epsilon", type=float, default=0.01, help="error rate the cutoff calibration allows")
-    ap.add_argument("--deploy-samples", type=int, default=20, help="test samples run on the Lava simulator")
-    ap.add_argument("--profile-samples", type=int, default=200, help="test samples profiled (SLAYER counter)")
-    ap.add_argument("--lava-check", type=int, default=2,
-                    help="of those, samples also counted inside the Lava run (with and without the cutoff)")
+    ap.add_argument("--deploy-samples", type=int,
+                    help="test samples streamed through the Lava simulator, synops counted (default: all)")
+    ap.add_argument("--profile-samples", type=int, help="test samples profiled (SLAYER counter; default: all)")
+    ap.add_argument("--lava-check", type=int, default=0,
+                    help="of those, samples counted once more by the profiler's own Lava run (the deploy stage "
+                         "already compares Lava's counts with SLAYER's on every deployed sample)")
     args = ap.parse_args(argv)
     if args.dataset == "synthetic":
         args.train_samples = 1000 if args.train_samples is None else args.train_samples
@@ -158,6 +161,8 @@ def parse_args(argv=None):
     elif args.data_root is None:
         ap.error(f"--dataset {args.dataset} reads files you have: give --data-root DIR")
     for k in ("deploy_samples", "profile_samples"):
+        if getattr(args, k) is None:
+            setattr(args, k, args.test_samples if args.test_samples is not None else 100)
         if getattr(args, k) < 1:
             ap.error(f"--{k.replace('_', '-')} must be >= 1")
     return args
@@ -188,7 +193,8 @@ def run(args, argv=None) -> int:
     print(f"\n[train] Razor SNN ({config_for(args.dataset).name}) in lava-dl SLAYER, {rcs}, "
           f"cutoff epsilon {args.cutoff_epsilon} ...", flush=True)
     trained = stage_train(out, args) | {"test_samples": data["test_samples"]}
-    print(f"\n[deploy] {args.deploy_samples} test samples on the Lava simulator (Loihi2SimCfg fixed_pt) ...", flush=True)
+    print(f"\n[deploy] {args.deploy_samples} test samples streamed through one network on the Lava simulator "
+          "(Loihi2SimCfg fixed_pt), synops counted ...", flush=True)
     deployed = stage_deploy(out, trained["network"], args)
     print(f"\n[profile] synops with and without the gates and with the cutoff (up to {args.profile_samples} test samples, "
           f"{args.lava_check} also counted inside the Lava run) ...", flush=True)

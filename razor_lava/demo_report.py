@@ -31,7 +31,8 @@ def summary_rows(train: dict, deploy: dict, profile: dict) -> list[tuple[str, st
          f"{profile['synops_per_sample']['with_gates']:.3g} / {profile['synops_per_sample']['without_gates']:.3g}"),
         ("synops reduction by Razor (without / with gates)", ratio(profile["synops_reduction"])),
         ("accuracy without gates (same network, SLAYER)", pct(profile["accuracy"]["without_gates"])),
-        ("Lava synop counts == SLAYER counts", _yes(profile.get("lava_counts_equal"))),
+        (f"Lava synop counts == SLAYER counts ({n_dep} samples)",
+         pct(deploy["synops_agreement"]) if "synops_agreement" in deploy else _yes(profile.get("lava_counts_equal"))),
     ]
     cut, dcut = profile.get("cutoff"), deploy.get("cutoff")
     if cut:
@@ -42,16 +43,23 @@ def summary_rows(train: dict, deploy: dict, profile: dict) -> list[tuple[str, st
     if dcut:
         rows += [(f"Top-K cutoff on Lava: accuracy ({n_dep} samples)", pct(dcut["cutoff_accuracy"])),
                  ("Top-K cutoff on Lava: exit and answer == SLAYER rule", pct(dcut["cutoff_agreement"])),
-                 ("Top-K cutoff on Lava: steps run / without cutoff",
-                  f"{dcut['mean_steps_run']:.1f} / {deploy['steps']}")]
+                 ("Top-K cutoff on Lava: synop counts == SLAYER's account", pct(dcut.get("synops_agreement"))),
+                 ("Top-K cutoff on Lava: steps of a sample run alone, stopped at its exit / in full",
+                  f"{dcut['steps_variable_schedule'] / n_dep:.1f} / {_steps_alone(deploy)}")]
     for name, e in profile["energy_uj"]["snn"].items():
         value = f"{e['without_gates']:.3g} / {e['with_gates']:.3g}"
         if cut:
             value += f" / {cut['energy_uj'][name]:.3g}"
         rows.append((f"energy estimate {name}, uJ/sample (neither / gates{' / gates + cutoff' if cut else ''})",
                      value))
-    rows.append(("Lava seconds per sample (with gates)", f"{deploy['seconds_per_sample']:.2f}"))
+    rows.append((f"Lava seconds per sample ({deploy.get('mode', 'per-sample')}, with gates)",
+                 f"{deploy['seconds_per_sample']:.3f}"))
     return rows
+
+
+def _steps_alone(deploy: dict) -> int:
+    """Steps of one sample on a network of its own: T per window gate (its latency) plus T."""
+    return (deploy["latency"] // deploy["period"] + 1) * deploy["n_frames"]
 
 
 def _yes(v) -> str:

@@ -10,8 +10,10 @@ from razor_lava.demo_report import markdown_report, summary_rows, table
 
 TRAIN = {"test_accuracy": 0.915, "test_samples": 200}
 DEPLOY = {"samples": 20, "slayer_accuracy": 0.9, "accuracy": 0.9, "agreement": 1.0, "gate_decision_agreement": 1.0,
-          "frames_pruned": 360, "frames_total": 1200, "seconds_per_sample": 3.1, "steps": 90,
-          "cutoff": {"cutoff_accuracy": 0.85, "cutoff_agreement": 1.0, "mean_steps_run": 79.5}}
+          "frames_pruned": 360, "frames_total": 1200, "seconds_per_sample": 0.2, "steps": 732, "mode": "stream",
+          "period": 32, "latency": 64, "n_frames": 30, "synops_agreement": 1.0,
+          "cutoff": {"cutoff_accuracy": 0.85, "cutoff_agreement": 1.0, "steps_variable_schedule": 1590,
+                     "synops_agreement": 1.0}}
 PROFILE = {"samples": 200, "n_frames": 30, "synops_per_sample": {"with_gates": 1.2e6, "without_gates": 1.5e6},
            "synops_reduction": 1.25, "accuracy": {"with_gates": 0.915, "without_gates": 0.83},
            "lava_counts_equal": True,
@@ -30,7 +32,9 @@ def test_summary_rows_carry_the_stage_numbers():
     assert rows["Top-K cutoff: mean exit frame (of 30)"] == "15.0"  # exit step 14 is the 15th frame
     assert rows["Top-K cutoff: timestep reduction"] == "2.00x"
     assert rows["synops reduction, Razor + cutoff vs neither"] == "1.60x"
-    assert rows["Top-K cutoff on Lava: steps run / without cutoff"] == "79.5 / 90"
+    assert rows["Top-K cutoff on Lava: steps of a sample run alone, stopped at its exit / in full"] == "79.5 / 90"
+    assert rows["Lava synop counts == SLAYER counts (20 samples)"] == "100.0%"
+    assert rows["Lava seconds per sample (stream, with gates)"] == "0.200"
     assert rows["energy estimate loihi1, uJ/sample (neither / gates / gates + cutoff)"] == "50 / 40 / 30"
     no_cut = dict(summary_rows(TRAIN, {k: v for k, v in DEPLOY.items() if k != "cutoff"},
                                {k: v for k, v in PROFILE.items() if k != "cutoff"}))
@@ -75,9 +79,11 @@ def test_missing_data_root_names_the_directory(tmp_path, capsys):
 def test_tiny_demo_writes_a_complete_report(tmp_path):
     out = tmp_path / "report"
     assert demo.main(["--out", str(out), "--epochs", "1", "--train-samples", "60", "--test-samples", "20",
-                      "--deploy-samples", "1", "--profile-samples", "20", "--lava-check", "1"]) == 0
+                      "--deploy-samples", "4", "--profile-samples", "20", "--lava-check", "1"]) == 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["deploy"]["agreement"] == 1.0 and summary["deploy"]["cutoff"]["cutoff_agreement"] == 1.0
+    assert summary["deploy"]["mode"] == "stream" and summary["deploy"]["samples"] == 4
+    assert summary["deploy"]["synops_agreement"] == 1.0 and summary["deploy"]["cutoff"]["synops_agreement"] == 1.0
     assert summary["profile"]["lava_counts_equal"] and summary["profile"]["lava_cutoff_counts_equal"]
     assert summary["profile"]["samples"] == 20 and "combined_reduction" in summary["profile"]["cutoff"]
     for name in ("summary.md", "deploy.json", "deploy_cutoff.json", "data_samples.png", "run/network.h5",
