@@ -1,8 +1,10 @@
 """Synops a Top-K cutoff does not spend, counted the way the Lava run spends them.
 
-When the cutoff exits at output frame ``e`` the run stops (``run_sample(cutoff=True)``
-pauses Lava at that step). What each layer has processed by then depends on
-the window gates in front of it: a window gate buffers all ``T`` frames before
+When the cutoff answers a sample at output frame ``e``, the rest of that
+sample never enters the network (on Lava the source, the gates and the synop
+counters leave it out from the next step on; a run of one sample pauses
+there). What each layer has processed of the sample by then depends on the
+window gates in front of it: a window gate buffers all ``T`` frames before
 it sends any, so a layer with ``w`` window gates before it lags the output by
 ``T * (W - w)`` steps (``W`` window gates in all). At the exit step a layer has
 run SLAYER frames ``0 .. min(e + T * (W - w), T - 1)``: behind every window
