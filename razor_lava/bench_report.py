@@ -159,11 +159,11 @@ def format_report(results: dict) -> str:
             for key, label in (("with_gates", "E3 with gates"), ("cutoff", "E3 + Top-K cutoff")):
                 r = v["stream"].get(key)
                 if r:
-                    rows.append([k, label, r["samples"], seconds(r["seconds_per_sample"]),
+                    rows.append([f"{k}: {label}", r["samples"], seconds(r["seconds_per_sample"]),
                                  ratio(rat.get("a_over_stream")) if key == "with_gates" else "",
                                  pct(r["agreement"]), pct(r["synops_agreement"]),
                                  pct(r.get("cutoff_agreement")) if key == "cutoff" else ""])
-        lines += _table(["data set", "run", "samples", "s / sample", "(a) / stream", "agreement", "synops equal",
+        lines += _table(["data set: run", "samples", "s / sample", "(a) / stream", "agreement", "synops equal",
                          "cutoff exit+answer equal"], rows)
         lines += ["", "Lava worker processes left after the streams: "
                   + ", ".join(f"{k} {v['stream'].get('leftover_workers', 'n/a')}" for k, v in streamed.items()) + ".",

@@ -100,6 +100,22 @@ def test_report_puts_numbers_and_ratios_in_the_right_rows():
     assert "1.70x fewer synops" in text  # Razor + cutoff vs neither, same weights
 
 
+def test_report_has_the_streamed_whole_test_set():
+    res = hand_made()
+    ds = res["datasets"]["synthetic"]
+    run = {"samples": 20, "seconds_per_sample": 0.25, "agreement": 1.0, "synops_agreement": 1.0}
+    ds["stream"] = {"with_gates": run, "cutoff": run | {"seconds_per_sample": 0.3, "cutoff_agreement": 1.0},
+                    "leftover_workers": 0}
+    ds["ratios"] = bench.ratios(ds)
+    text = bench.format_report(res)
+    assert "## 4." in text
+    # (a) is 3.0 s per sample, one network each: the stream is 12x faster
+    assert table_row(text, "synthetic: E3 with gates") == ["synthetic: E3 with gates", "20", "0.250", "12.00x",
+                                                          "100.0%", "100.0%", ""]
+    assert table_row(text, "synthetic: E3 + Top-K cutoff")[1:] == ["20", "0.300", "", "100.0%", "100.0%", "100.0%"]
+    assert "left after the streams: synthetic 0" in text
+
+
 def test_report_has_date_command_machine_and_skip_reason():
     text = bench.format_report(hand_made())
     assert "2026-11-23T10:00:00+00:00" in text and "`python bench/bench.py --quick`" in text
