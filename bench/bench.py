@@ -465,12 +465,12 @@ def measure_lava(nf_e3, frames, warmup: int, cutoff: bool) -> dict:
 
 def measure_stream(nf_e3, frames, labels, cutoff: bool) -> dict:
     """Part 4: every test sample streamed through one network, Lava's synop counters in the same run
-    (``deploy_samples(count_synops=True)``), without and with the cutoff."""
-    from razor_lava.deployment.evaluate import deploy_samples
+    (``profile.deploy_synops.deploy_counting``), without and with the cutoff."""
+    from razor_lava.profile.deploy_synops import deploy_counting
     from razor_lava.lava_run import leftover_workers
 
     def run(**kw):
-        report = deploy_samples(nf_e3, frames, labels, count_synops=True, progress=False, **kw)
+        report = deploy_counting(nf_e3, frames, labels, progress=False, **kw)
         return {k: v for k, v in report.items() if k != "per_sample"}
 
     out = {"with_gates": run()}

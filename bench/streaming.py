@@ -72,6 +72,7 @@ def summary(report: dict) -> dict:
 def measure(path: str, dataset: str, data_root, args) -> dict:
     """Parts 1-5 for one network file (a JSON-ready dict)."""
     from razor_lava.deployment.evaluate import deploy_samples
+    from razor_lava.profile.deploy_synops import deploy_counting
     from razor_lava.deployment.samples import load_samples
     from razor_lava.lava_run import leftover_workers
     from razor_lava.netfile import load_network_file
@@ -82,32 +83,29 @@ def measure(path: str, dataset: str, data_root, args) -> dict:
     has_conv = any(s.type == "conv" for s in nf.layers)
     res = {"network": _shown(path), "samples": int(len(frames)), "per_sample_samples": m,
            "n_frames": int(frames.shape[-1]), "gates": {str(g): p.variant for g, p in nf.pruners.items()}}
-    outputs = []
+    runs = []
     log(f"{dataset}: 1. streaming {len(frames)} samples (synops counted)")
-    res["stream"] = summary(deploy_samples(nf, frames, labels, count_synops=True, progress=False, outputs=outputs))
+    res["stream"] = summary(deploy_counting(nf, frames, labels, progress=False, results=runs))
+    stream_out = runs[-1].output
     if nf.cutoff is not None:
         log(f"{dataset}: 2. streaming with the Top-K cutoff")
-        res["stream_cutoff"] = summary(deploy_samples(nf, frames, labels, cutoff=True, count_synops=True,
-                                                      progress=False))
+        res["stream_cutoff"] = summary(deploy_counting(nf, frames, labels, cutoff=True, progress=False))
     log(f"{dataset}: 3. one network per sample, {m} samples")
-    per = []
-    res["per_sample"] = summary(deploy_samples(nf, frames[:m], labels[:m], mode="per-sample", progress=False,
-                                               count_synops=True, outputs=per))
-    res["per_sample"]["outputs_equal_stream"] = bool(np.array_equal(per[0], outputs[0][:m]))
+    res["per_sample"] = summary(deploy_counting(nf, frames[:m], labels[:m], mode="per-sample", progress=False,
+                                                results=runs))
+    res["per_sample"]["outputs_equal_stream"] = bool(np.array_equal(runs[-1].output, stream_out[:m]))
     if has_conv:
         log(f"{dataset}: 4. both modes with Lava's own Conv model, {m} samples")
-        lava_out = []
         res["stream_lava_conv"] = summary(deploy_samples(nf, frames[:m], labels[:m], progress=False,
-                                                         conv_model="lava", outputs=lava_out))
+                                                         conv_model="lava", results=runs))
         res["per_sample_lava_conv"] = summary(deploy_samples(nf, frames[:m], labels[:m], mode="per-sample",
                                                              progress=False, conv_model="lava"))
-        res["stream_lava_conv"]["outputs_equal_stream"] = bool(np.array_equal(lava_out[0], outputs[0][:m]))
+        res["stream_lava_conv"]["outputs_equal_stream"] = bool(np.array_equal(runs[-1].output, stream_out[:m]))
     if args.workers > 1:
         log(f"{dataset}: 5. streaming over {args.workers} worker processes")
-        w_out = []
-        res["stream_workers"] = summary(deploy_samples(nf, frames, labels, workers=args.workers, progress=False,
-                                                       count_synops=True, outputs=w_out))
-        res["stream_workers"]["outputs_equal_stream"] = bool(np.array_equal(w_out[0], outputs[0]))
+        res["stream_workers"] = summary(deploy_counting(nf, frames, labels, workers=args.workers, progress=False,
+                                                        results=runs))
+        res["stream_workers"]["outputs_equal_stream"] = bool(np.array_equal(runs[-1].output, stream_out))
     res["leftover_workers"] = len(leftover_workers())
     res["throughput_ratio"] = res["stream"]["samples_per_second"] / res["per_sample"]["samples_per_second"]
     if has_conv:

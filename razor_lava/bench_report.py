@@ -149,7 +149,7 @@ def format_report(results: dict) -> str:
     streamed = {k: v for k, v in done.items() if v.get("stream")}
     if streamed:
         lines += ["## 4. The whole test set streamed through one Lava network (E3 with gates)", "",
-                  "deploy_samples(mode='stream', count_synops=True): one compiled network, the samples back to "
+                  "deploy_counting (mode='stream'): one compiled network, the samples back to "
                   "back, Lava's synop counters in the same run, build to stop timed. Agreement: outputs equal to "
                   "SLAYER's; synops: Lava's counts equal SLAYER's on every sample (with the cutoff: SLAYER's "
                   "account of what was spent before each answer).", ""]

@@ -72,19 +72,19 @@ def stage_deploy(out: Path, network: str, args) -> dict:
     counters in the same run, then again with the Top-K cutoff."""
     import torch
 
-    from .deployment.evaluate import deploy_samples
+    from .profile.deploy_synops import deploy_counting
     from .deployment.samples import load_samples
     from .netfile import load_network_file
 
     torch.set_num_threads(1)  # netx conv workers use torch after fork
     nf = load_network_file(network)
     frames, labels, _ = load_samples(nf, args.dataset, n=args.deploy_samples, data_root=args.data_root)
-    report = deploy_samples(nf, frames, labels, count_synops=True)
+    report = deploy_counting(nf, frames, labels)
     write_text_atomic(out / "deploy.json", json.dumps(report, indent=2))
     summary = {k: v for k, v in report.items() if k != "per_sample"}
     if nf.cutoff is not None:  # the same samples again, stopping each at its Top-K exit step
         print("  ... and again with the Top-K cutoff", flush=True)
-        cut = deploy_samples(nf, frames, labels, cutoff=True, count_synops=True)
+        cut = deploy_counting(nf, frames, labels, cutoff=True)
         write_text_atomic(out / "deploy_cutoff.json", json.dumps(cut, indent=2))
         summary["cutoff"] = {k: v for k, v in cut.items() if k != "per_sample"}
     return summary

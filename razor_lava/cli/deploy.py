@@ -41,7 +41,18 @@ def parse_args(argv=None):
     add_sample_args(ap, default_samples=50)
     add_lava_args(ap)
     ap.add_argument("--backend", default="sim", choices=["sim", "loihi2"],
-                    help="sim: Loihi 2 CPU simulator (Loihi2SimCfg); loihi2: Loihi 2 hardware (needs lava-loihi)")
+                    help="sim: Loihi 2 CPU simulator (Loihi2SimCfg); loihi2: Loihi 2 hardware (needs lava-loihi "
+                         "and a board: --host, or SLURM with --partition/--board)")
+    ap.add_argument("--plan", action="store_true",
+                    help="print where each part would run on Loihi 2 (neurocores or host CPU, the adapters "
+                         "between, the on-chip constraints) and exit; works without lava-loihi")
+    hw = ap.add_argument_group("Loihi 2 board (with --backend loihi2)")
+    hw.add_argument("--host", help="IP address of an Ethernet-attached board's host (lava.utils.loihi.use_ethernet_host)")
+    hw.add_argument("--host-binary", default="nxcore/bin/nx_driver_server", help="nxcore driver on that host")
+    hw.add_argument("--partition", help="SLURM partition to take a board from (lava.utils.loihi.use_slurm_host)")
+    hw.add_argument("--board", help="SLURM board (node name) to run on")
+    hw.add_argument("--loihi-gen", default="N3B3", choices=["N3B2", "N3B3", "N3C1", "N3D1"],
+                    help="chip generation (N3B3: most INRC systems)")
     ap.add_argument("--tag", default="fixed_pt", choices=["fixed_pt"],
                     help="simulator model tag (netx networks run fixed_pt only)")
     ap.add_argument("--no-gates", action="store_true", help="run without the pruning gates (for comparison)")
@@ -55,6 +66,9 @@ def parse_args(argv=None):
     ap.add_argument("--no-progress", action="store_true")
     args = ap.parse_args(argv)
     check_sample_args(ap, args)
+    if args.backend == "sim" and not args.plan and any(
+            getattr(args, k) is not None for k in ("host", "partition", "board")):
+        ap.error("--host/--partition/--board: only with --backend loihi2")
     return args
 
 
@@ -63,22 +77,55 @@ def main(argv=None) -> int:
 
 
 def _main(args) -> int:
-    """Check the backend, run, print the report without its per-sample details."""
-    from ..deployment.backends import check_backend
-
-    check_backend(args.backend)
+    """Print the placement plan (--plan), or check the backend, run, and print the report without its
+    per-sample details."""
+    if args.plan:
+        return plan(args)
     report = run(args)
     summary = {k: v for k, v in report.items() if k != "per_sample"}
     print(json.dumps(summary, indent=2))
     return 0
 
 
+def _board(args):
+    from ..deployment.backends import Board
+
+    return Board(host=args.host, host_binary=args.host_binary, partition=args.partition, board=args.board,
+                 loihi_gen=args.loihi_gen)
+
+
+def plan(args) -> int:
+    """``--plan``: the Loihi 2 placement of the file (any machine), printed and written to --report."""
+    from ..deployment.placement import placement_plan
+    from ..netfile import load_network_file
+
+    nf = load_network_file(args.network, num_layers=args.num_layers)
+    if args.no_gates:
+        nf = nf.without_gates()
+    n_frames = None
+    if nf.frame_spec is None or args.input is not None:
+        from .common import load_cli_samples
+
+        n_frames = int(load_cli_samples(nf, args)[0].shape[-1])
+    p = placement_plan(nf, n_frames, cutoff=args.cutoff, counters=args.synops)
+    print(p.format())
+    if args.report:
+        from ..atomic import write_text_atomic
+
+        write_text_atomic(args.report, json.dumps({"network": str(args.network), "plan": p.to_dict()}, indent=2))
+    return 0
+
+
 def run(args) -> dict:
     import torch
 
+    from ..deployment.backends import check_backend
     from ..deployment.evaluate import deploy_samples
     from ..netfile import load_network_file
     from .common import load_cli_samples
+
+    if args.backend != "sim":  # before anything is loaded: lava-loihi, and a board to reach
+        check_backend(args.backend, _board(args))
 
     # netx Conv layers run torch inside forked Lava workers: one thread avoids a known fork deadlock.
     torch.set_num_threads(1)
@@ -91,17 +138,20 @@ def run(args) -> dict:
     if args.no_gates:
         nf = nf.without_gates()
     frames, labels, name = load_cli_samples(nf, args)
-    outputs = [] if args.save_output else None
-    report = deploy_samples(nf, frames, labels, tag=args.tag, progress=not args.no_progress, backend=args.backend,
-                            cutoff=args.cutoff, mode=args.mode, workers=args.workers, count_synops=args.synops,
-                            conv_model=args.conv_model, outputs=outputs)
+    results = []
+    deploy = deploy_samples
+    if args.synops:
+        from ..profile.deploy_synops import deploy_counting as deploy
+    report = deploy(nf, frames, labels, tag=args.tag, progress=not args.no_progress, backend=args.backend,
+                    cutoff=args.cutoff, mode=args.mode, workers=args.workers, conv_model=args.conv_model,
+                    results=results, board=_board(args))
     report |= {"network": str(args.network), "dataset": name, "split": None if args.input else args.split,
                "gates_enabled": not args.no_gates, "cutoff_enabled": args.cutoff}
     from ..atomic import atomic_path, write_text_atomic
 
     if args.save_output:
         with atomic_path(args.save_output) as tmp, open(tmp, "wb") as f:
-            np.save(f, outputs[0].astype(np.int32))
+            np.save(f, results[0].output.astype(np.int32))
     if args.report:
         write_text_atomic(args.report, json.dumps(report, indent=2))
     return report

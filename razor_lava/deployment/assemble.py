@@ -77,6 +77,7 @@ class LavaGraph:
     out_shape: tuple = ()
     n_window_gates: int = 0
     latency: int = 0  # steps from the source to the output: P per window gate
+    adapters: list = field(default_factory=list)  # on hardware: lava-loihi adapters at CPU <-> chip boundaries
     stoppable: list = field(default_factory=list)  # stop_in ports a Cutoff feeds (gates, taps)
 
 
@@ -137,6 +138,27 @@ def _connect(port, port_shape: tuple, dest_port, dest_shape: tuple) -> None:
     port.connect(dest_port)
 
 
+def _bridge(graph, port, shape: tuple, dest_port, dest_shape: tuple, from_chip: bool, to_chip: bool,
+            bits: int = 0) -> None:
+    """Connect ``port`` to ``dest_port``; across the CPU <-> chip boundary through one of lava-loihi's
+    ``embedded_io`` spike adapters, as lava-dl's netx tutorials connect a netx network on Loihi 2."""
+    if from_chip == to_chip:
+        _connect(port, shape, dest_port, dest_shape)
+        return
+    from lava.proc import embedded_io as eio  # lava-loihi (backends.check_backend made sure it is there)
+
+    if to_chip:
+        if len(shape) == 3 and len(dest_shape) == 1:  # flatten on the CPU side, in SLAYER's C, H, W order
+            port, shape = port.transpose([2, 1, 0]).flatten(), tuple(dest_shape)
+        cls = eio.spike.PyToN3ConvAdapter if len(shape) == 3 else eio.spike.PyToNxAdapter
+    else:
+        cls = eio.spike.NxToPyAdapter
+    adapter = cls(shape=shape, num_message_bits=bits)
+    graph.adapters.append(adapter)
+    port.connect(adapter.inp)
+    _connect(adapter.out, shape, dest_port, dest_shape)
+
+
 def input_shape_of(nf: NetworkFile, k: int) -> tuple[int, ...]:
     """SLAYER shape of what layer ``k`` receives before any flatten: the last non-flatten output before it."""
     for s in reversed(nf.layers[:k]):
@@ -159,7 +181,7 @@ def build_graph(nf: NetworkFile, stream, taps: list[Tap] = ()) -> LavaGraph:
     segs = plan_segments(nf, [t.layers(nf) for t in taps], streaming=stream.resets)
     graph = LavaGraph(segs, taps=[{} for _ in taps])
     n_frames, period = stream.n_frames, stream.period
-    prev_port, prev_shape = None, None
+    prev_port, prev_shape, prev_chip, prev_bits = None, None, False, stream.input_bits
     for seg in segs:
         latency = period * graph.n_window_gates  # frames reach this point P steps later per window gate upstream
         if seg.kind == "netx":
@@ -200,14 +222,31 @@ def build_graph(nf: NetworkFile, stream, taps: list[Tap] = ()) -> LavaGraph:
             graph.gates[seg.start] = proc
             graph.stoppable.append(proc.stop_in)
             graph.n_window_gates += params.variant == "window"
+        chip = stream.hardware and seg.kind == "netx"
         if prev_port is None:
             graph.first_in_shape, graph.first_in_port = in_shape, in_port
+            if chip:  # the source runs on the CPU: an adapter into the chip
+                from lava.proc import embedded_io as eio
+
+                cls = eio.spike.PyToN3ConvAdapter if len(in_shape) == 3 else eio.spike.PyToNxAdapter
+                adapter = cls(shape=in_shape, num_message_bits=stream.input_bits)
+                graph.adapters.append(adapter)
+                adapter.out.connect(in_port)
+                graph.first_in_port = adapter.inp
         else:
-            _connect(prev_port, prev_shape, in_port, in_shape)
-        prev_port, prev_shape = out_port, out_shape
+            _bridge(graph, prev_port, prev_shape, in_port, in_shape, prev_chip, chip, prev_bits)
+        prev_port, prev_shape, prev_chip = out_port, out_shape, chip
+        prev_bits = 24 if seg.kind == "cuba" and nf.layer(seg.start).graded else 0
         graph.procs.append(proc)
     if prev_port is None:
         raise DataFormatError(nf.path, "no layer to build on Lava")
+    if prev_chip:  # the output recorder (and the cutoff) run on the CPU
+        from lava.proc import embedded_io as eio
+
+        adapter = eio.spike.NxToPyAdapter(shape=prev_shape, num_message_bits=0)
+        graph.adapters.append(adapter)
+        prev_port.connect(adapter.inp)
+        prev_port = adapter.out
     graph.out_port, graph.out_shape = prev_port, prev_shape
     graph.latency = period * graph.n_window_gates
     return graph

@@ -41,19 +41,20 @@ def predict_payloads(output: np.ndarray) -> np.ndarray:
 
 def deploy_samples(nf: NetworkFile, frames: np.ndarray, labels: np.ndarray, tag: str = "fixed_pt",
                    progress: bool = True, backend: str = "sim", cutoff: bool = False, mode: str = "stream",
-                   workers: int = 1, count_synops: bool = False, conv_model: str = "fast",
-                   outputs: list | None = None) -> dict:
+                   workers: int = 1, taps=(), conv_model: str = "fast", results: list | None = None,
+                   board=None) -> dict:
     """Run every sample on Lava and SLAYER; return the deploy report (see deploy/deploy.py).
 
     ``mode``: ``stream`` (one compiled network, samples back to back) or ``per-sample`` (a network per
     sample); ``workers`` processes share the samples. ``cutoff``: each sample is answered at its Top-K
     exit; outputs are then compared up to the exit frame and the report gains the cutoff fields
-    (``_cutoff_report``). ``count_synops``: Lava's synop counters run in the same pass and are compared,
-    sample by sample, with SLAYER's (with the cutoff: with what SLAYER's account says was spent).
-    ``labels`` None (raw inputs without labels): the accuracies are None. ``outputs``: a list that
-    receives Lava's output payloads (``N x n_out x T``).
+    (``_cutoff_report``). ``taps``: measurements in the same run (``assemble.Tap``;
+    ``profile.deploy_synops.deploy_counting`` adds the synop counters and their check). ``labels`` None
+    (raw inputs without labels): the accuracies are None. ``results``: a list that receives the run's
+    ``runner.StreamResult`` (outputs, decisions, what the taps read). ``backend="loihi2"``: on Loihi 2 hardware
+    (``runner.run_stream``; ``board``: ``backends.Board``), the report then holds the placement plan.
     """
-    from ..profile.cutoff_spent import frames_run
+    from ..cutoff.spent import frames_run
     from .runner import run_samples
 
     has_labels = labels is not None
@@ -65,13 +66,8 @@ def deploy_samples(nf: NetworkFile, frames: np.ndarray, labels: np.ndarray, tag:
         from ..cutoff.rule import exit_decisions
 
         ref_exit, ref_answer = exit_decisions(ref["output"], nf.cutoff["beta"])
-    taps = []
-    if count_synops:
-        from ..profile.lava_counter import SynopTap
-
-        taps = [SynopTap()]
-    res = run_samples(nf, frames, mode=mode, workers=workers, tag=tag, taps=taps, cutoff=cutoff,
-                      progress=progress, conv_model=conv_model)
+    res = run_samples(nf, frames, mode=mode, workers=workers, tag=tag, taps=list(taps), cutoff=cutoff,
+                      progress=progress, conv_model=conv_model, backend=backend, board=board)
     # The frames each gate decided before the answer (all of them without the cutoff).
     decided = frames_run(nf, res.exit_step, n_frames) if cutoff else {}
     per_sample = []
@@ -94,8 +90,8 @@ def deploy_samples(nf: NetworkFile, frames: np.ndarray, labels: np.ndarray, tag:
                     "cutoff_equal": bool(ref_exit is not None and res.exit_step[i] == ref_exit[i]
                                          and res.answer[i] == ref_answer[i])}
         per_sample.append(row)
-    if outputs is not None:
-        outputs.append(res.output)
+    if results is not None:
+        results.append(res)
     pred = predict_payloads(res.output)
     slayer_pred = predict_payloads(ref["output"])
     extra = _cutoff_report(per_sample, labels, n_frames) if cutoff else {}
@@ -104,8 +100,10 @@ def deploy_samples(nf: NetworkFile, frames: np.ndarray, labels: np.ndarray, tag:
     if cutoff:
         extra["steps_variable_schedule"] = int(sum(res.latency // max(res.period, 1) * n_frames + e + 1
                                                    for e in res.exit_step.tolist()))
-    if count_synops:
-        extra |= _synops_check(nf, frames, res, ref_exit if cutoff else None, per_sample)
+    if backend == "loihi2":
+        from .placement import placement_plan
+
+        extra["plan"] = placement_plan(nf, n_frames, cutoff=cutoff, counters=bool(taps)).to_dict()
     mean = lambda key: float(np.mean([s[key] for s in per_sample])) if per_sample else 0.0  # noqa: E731
     return extra | {
         "backend": backend,
@@ -139,27 +137,6 @@ def _gate_counters():
     from razor_lava.procs.gate.process import COUNTERS
 
     return COUNTERS
-
-
-def _synops_check(nf: NetworkFile, frames: np.ndarray, res, exit_step, per_sample: list) -> dict:
-    """Lava's counts (``res.taps``) against SLAYER's, per sample; with the cutoff, against SLAYER's account
-    of what was spent before each (SLAYER-side) exit. Marks ``synops_equal`` in every ``per_sample`` row."""
-    from ..profile.counts import build_counts, fanout_maps
-    from ..profile.cutoff_spent import spent_counts
-    from ..profile.slayer_counter import count_slayer
-
-    counted = res.taps["synops"]
-    lava = build_counts(nf, counted["events"], counted["synops"], {}, frames.shape[-1], fanout_maps(nf))
-    slayer, _ = count_slayer(nf, frames)
-    if exit_step is not None:
-        slayer = spent_counts(nf, slayer, exit_step)
-    for i, row in enumerate(per_sample):
-        row["synops_equal"] = all(np.array_equal(lava.events[k][i], slayer.events[k][i]) and
-                                  np.array_equal(lava.synops[k][i], slayer.synops[k][i]) for k in lava.layers)
-        row["synops"] = int(sum(int(lava.synops[k][i].sum()) for k in lava.layers))
-    n = max(len(per_sample), 1)
-    return {"synops_agreement": float(np.mean([r["synops_equal"] for r in per_sample])) if per_sample else 1.0,
-            "lava_synops_per_sample": lava.total() / n, "slayer_synops_per_sample": slayer.total() / n}
 
 
 def _cutoff_report(per_sample: list, labels: np.ndarray, n_frames: int) -> dict:

@@ -73,6 +73,12 @@ def run_config(tag: str = "fixed_pt", conv_model: str = "fast"):
     return Loihi2SimCfg(select_tag=tag)
 
 
+def _hardware_config():
+    from lava.magma.core.run_configs import Loihi2HwCfg
+
+    return Loihi2HwCfg()
+
+
 def stream_period(nf: NetworkFile, n_frames: int, taps: list[Tap] = ()) -> int:
     """Steps per sample in a stream of ``nf``: ``T`` plus the padding its netx layers need to settle."""
     segs = plan_segments(nf, [t.layers(nf) for t in taps], streaming=True)
@@ -81,7 +87,8 @@ def stream_period(nf: NetworkFile, n_frames: int, taps: list[Tap] = ()) -> int:
 
 def run_stream(nf: NetworkFile, frames: np.ndarray, tag: str = "fixed_pt", taps: list[Tap] = (),
                cutoff: bool = False, timeout_s: float | None = None, progress: bool = False,
-               resets: bool = True, chunk: int | None = None, conv_model: str = "fast") -> StreamResult:
+               resets: bool = True, chunk: int | None = None, conv_model: str = "fast",
+               backend: str = "sim", board=None) -> StreamResult:
     """Run ``frames`` (``N x C x H x W x T`` or ``N x C x T`` integer payloads) through one Lava network.
 
     ``taps``: measurements in front of layers (``assemble.Tap``); they change no output. ``cutoff``: a
@@ -90,7 +97,11 @@ def run_stream(nf: NetworkFile, frames: np.ndarray, tag: str = "fixed_pt", taps:
     tap with a ``stop_in``, so the rest of an answered sample never enters the network. ``resets=False``
     builds netx layers without resets (one sample only: ``run_per_sample``). ``timeout_s`` limits the
     stepping; ``chunk``: samples per ``run`` call (the progress bar moves once per chunk); ``conv_model``:
-    as ``run_config``.
+    as ``run_config``. ``backend="loihi2"``: the netx slices on Loihi 2 neurocores under ``Loihi2HwCfg``,
+    razor_lava's processes on the host CPU, lava-loihi adapters between (``placement.py``); the period is
+    rounded up to a power of two (the chip's reset interval). Reach the board first with
+    ``backends.check_backend("loihi2", Board(...))``. Never run on hardware by razor_lava's authors: see
+    the README. ``board`` is accepted for symmetry with ``deploy_samples`` and not used here.
     """
     from ..lava_run import LavaSession
     from ..progress import progress as bar
@@ -107,8 +118,17 @@ def run_stream(nf: NetworkFile, frames: np.ndarray, tag: str = "fixed_pt", taps:
     segs = plan_segments(nf, [t.layers(nf) for t in taps], streaming=resets)
     padding, reset_at = settling(nf, segs, n_frames)
     period = n_frames + padding if resets else n_frames
+    hardware = backend == "loihi2"
+    if hardware:
+        from .backends import require_lava_loihi
+        from .placement import power_of_two_at_least
+
+        require_lava_loihi()  # the board was reached before: backends.check_backend (deploy.py calls it)
+        period = power_of_two_at_least(period)  # Loihi 2 resets at power-of-two intervals
+        reset_at = settling(nf, segs, n_frames, period)[1]  # biased layers: on the next sample's frame 0
+    input_bits = 0 if int(np.max(frames[: min(n, 64)], initial=0)) <= 1 else 8  # binary frames, or counts
     with Records() as records:
-        stream = Stream(n_frames, period, n, resets, records, reset_at)
+        stream = Stream(n_frames, period, n, resets, records, reset_at, hardware=hardware, input_bits=input_bits)
         graph = build_graph(nf, stream, taps)
         src = StreamSource(frames=frames, out_shape=graph.first_in_shape, period=period)
         src.s_out.connect(graph.first_in_port)
@@ -126,7 +146,7 @@ def run_stream(nf: NetworkFile, frames: np.ndarray, tag: str = "fixed_pt", taps:
         t_run = time.perf_counter()
         bar_ = bar(None, progress, total=n, desc="lava", unit="sample")
         try:
-            with LavaSession(src, run_config(tag, conv_model)) as session:
+            with LavaSession(src, _hardware_config() if hardware else run_config(tag, conv_model)) as session:
                 done = 0
                 for end in ends:
                     left = None if timeout_s is None else max(1e-3, timeout_s - (time.perf_counter() - t_run))
@@ -158,7 +178,7 @@ def run_stream(nf: NetworkFile, frames: np.ndarray, tag: str = "fixed_pt", taps:
 
 def run_per_sample(nf: NetworkFile, frames: np.ndarray, tag: str = "fixed_pt", taps: list[Tap] = (),
                    cutoff: bool = False, timeout_s: float | None = None, progress: bool = False,
-                   conv_model: str = "fast") -> StreamResult:
+                   conv_model: str = "fast", backend: str = "sim", board=None) -> StreamResult:
     """Every sample on a freshly built, compiled and stopped network (the reference for ``run_stream``).
 
     ``steps`` is the sum over samples, ``period`` the steps of one sample's run (``T`` per window gate plus
@@ -168,7 +188,7 @@ def run_per_sample(nf: NetworkFile, frames: np.ndarray, tag: str = "fixed_pt", t
 
     t0 = time.perf_counter()
     parts = [run_stream(nf, frames[i: i + 1], tag=tag, taps=taps, cutoff=cutoff, timeout_s=timeout_s,
-                        resets=False, conv_model=conv_model)
+                        resets=False, conv_model=conv_model, backend=backend, board=board)
              for i in bar(range(len(frames)), progress, desc="lava per sample", unit="sample")]
     res = merge(parts)
     res.seconds = time.perf_counter() - t0
@@ -209,6 +229,8 @@ def run_samples(nf: NetworkFile, frames: np.ndarray, mode: str = "stream", worke
     if mode not in MODES:
         raise UsageError("--mode", f"expected one of {', '.join(MODES)}, got {mode!r}")
     run = run_stream if mode == "stream" else run_per_sample
+    if workers > 1 and kw.get("backend", "sim") != "sim":
+        raise UsageError("--workers", "one Lava runtime per Loihi 2 board: run the hardware backend with --workers 1")
     if workers <= 1 or len(frames) <= 1:
         return run(nf, frames, **kw)
     from .workers import run_in_workers

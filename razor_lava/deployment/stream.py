@@ -78,6 +78,8 @@ class Stream:
     resets: bool
     records: Records
     reset_at: dict = field(default_factory=dict)
+    hardware: bool = False  # netx slices on Loihi 2 neurocores, adapters at every CPU <-> chip boundary
+    input_bits: int = 0  # message bits of the source's spikes (0: binary frames)
 
     def kwargs(self, **records) -> dict:
         """The stream keyword arguments of a razor_lava process (``procs.slots``)."""
@@ -88,8 +90,9 @@ class Stream:
         return (latency + self.reset_at[segment_start]) % self.period
 
 
-def settling(nf: NetworkFile, segments, n_frames: int) -> tuple[int, dict]:
-    """``(padding, {netx segment start: slot position of its first reset})`` (module docstring)."""
+def settling(nf: NetworkFile, segments, n_frames: int, period: int | None = None) -> tuple[int, dict]:
+    """``(padding, {netx segment start: slot position of its first reset})`` (module docstring); a biased
+    layer resets at position ``period`` (the next sample's frame 0; default ``n_frames + padding``)."""
     quiet = n_frames  # slot position from which the signal entering the next segment is silent
     padding, first, at_period = 0, {}, []
     for seg in segments:
@@ -112,5 +115,5 @@ def settling(nf: NetworkFile, segments, n_frames: int) -> tuple[int, dict]:
                 else:
                     first.setdefault(seg.start, need)
                     quiet = need
-    first |= {k: n_frames + padding for k in at_period}
+    first |= {k: period or n_frames + padding for k in at_period}
     return padding, first

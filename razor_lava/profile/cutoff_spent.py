@@ -20,22 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..cutoff.spent import frames_run, window_lag  # noqa: F401  (re-exported: their home is cutoff/spent.py)
 from ..netfile import NetworkFile
 from .counts import SynopCounts
-
-
-def window_lag(nf: NetworkFile) -> dict[int, int]:
-    """Layer index of each weighted layer -> number of window gates *after* it (its lag behind the output, in T)."""
-    window_at = [k for k, p in nf.pruners.items() if p.variant == "window"]  # a gate sits at its layer's input
-    return {i: sum(1 for g in window_at if g > i) for i in nf.weighted_indices()}
-
-
-def frames_run(nf: NetworkFile, exit_step, n_frames: int) -> dict[int, np.ndarray]:
-    """Layer index -> ``N`` int64: how many frames the layer ran before the run stopped at ``exit_step`` (N)."""
-    exit_step = np.asarray(exit_step, dtype=np.int64).reshape(-1)
-    if exit_step.size and (exit_step.min() < 0 or exit_step.max() >= n_frames):
-        raise ValueError(f"exit_step must lie in 0..{n_frames - 1}, got {exit_step.min()}..{exit_step.max()}")
-    return {i: np.minimum(exit_step + n_frames * lag, n_frames - 1) + 1 for i, lag in window_lag(nf).items()}
 
 
 def spent_counts(nf: NetworkFile, counts: SynopCounts, exit_step) -> SynopCounts:

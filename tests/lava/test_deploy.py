@@ -15,6 +15,7 @@ import torch
 from razor_lava.deployment.assemble import plan_segments
 from razor_lava.deployment.backends import BackendUnavailable, check_backend
 from razor_lava.deployment.evaluate import deploy_samples
+from razor_lava.profile.deploy_synops import deploy_counting
 from razor_lava.netfile import export_network, load_network_file
 from razor_lava.model.network import RazorNet
 
@@ -159,7 +160,7 @@ def test_trained_default_network_deploys_bit_exact_and_leaves_no_workers(tmp_pat
         nf = load_network_file(out / "network.h5")
         assert sorted(nf.pruners) == [2, 5] and all(p.variant == variant for p in nf.pruners.values())
         frames = frame_many([e for e, _ in items], nf.frame_spec)
-        report = deploy_samples(nf, frames, np.array([y for _, y in items]), progress=False, count_synops=True)
+        report = deploy_counting(nf, frames, np.array([y for _, y in items]), progress=False)
         assert report["agreement"] == 1.0 and report["gate_decision_agreement"] == 1.0
         assert report["synops_agreement"] == 1.0
         assert report["latency"] == report["period"] * (2 if variant == "window" else 0)

@@ -1,0 +1,56 @@
+"""Deploy with Lava's synop counters in the same run, and check them against SLAYER's, sample by sample.
+
+``deploy_counting`` is ``deployment.evaluate.deploy_samples`` with a ``SynopTap``
+(a ``SynopCounter`` in front of every weighted layer): the report gains
+``synops_agreement`` (the fraction of samples whose Lava events and synops per
+layer and frame equal SLAYER's; with the cutoff, SLAYER's account of what was
+spent before each answer, ``cutoff_spent.spent_counts``), per-sample
+``synops_equal`` and ``synops``, and the synops per sample of both. It lives
+here, not in ``deployment``: deployment knows measurements only as taps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..netfile import NetworkFile
+
+
+def deploy_counting(nf: NetworkFile, frames: np.ndarray, labels, cutoff: bool = False, results: list | None = None,
+                    **kw) -> dict:
+    """``deploy_samples(nf, frames, labels, cutoff=cutoff, **kw)`` with the synop counters and their check."""
+    from ..deployment.evaluate import deploy_samples
+    from .lava_counter import SynopTap
+
+    runs = [] if results is None else results
+    report = deploy_samples(nf, frames, labels, cutoff=cutoff, taps=[SynopTap()], results=runs, **kw)
+    exit_step = None
+    if cutoff:
+        exit_step = np.array([s["exit_step"] for s in report["per_sample"]], dtype=np.int64)
+        # Lava's exits equal SLAYER's on every sample where cutoff_equal holds; the account uses SLAYER's rule.
+        from ..cutoff.rule import exit_decisions
+        from ..deployment.evaluate import slayer_reference
+
+        exit_step = exit_decisions(slayer_reference(nf, frames)["output"], nf.cutoff["beta"])[0]
+    return report | _synops_check(nf, frames, runs[-1], exit_step, report["per_sample"])
+
+
+def _synops_check(nf: NetworkFile, frames: np.ndarray, res, exit_step, per_sample: list) -> dict:
+    """Lava's counts (``res.taps``) against SLAYER's, per sample; with the cutoff, against SLAYER's account
+    of what was spent before each (SLAYER-side) exit. Marks ``synops_equal`` in every ``per_sample`` row."""
+    from .counts import build_counts, fanout_maps
+    from .cutoff_spent import spent_counts
+    from .slayer_counter import count_slayer
+
+    counted = res.taps["synops"]
+    lava = build_counts(nf, counted["events"], counted["synops"], {}, frames.shape[-1], fanout_maps(nf))
+    slayer, _ = count_slayer(nf, frames)
+    if exit_step is not None:
+        slayer = spent_counts(nf, slayer, exit_step)
+    for i, row in enumerate(per_sample):
+        row["synops_equal"] = all(np.array_equal(lava.events[k][i], slayer.events[k][i]) and
+                                  np.array_equal(lava.synops[k][i], slayer.synops[k][i]) for k in lava.layers)
+        row["synops"] = int(sum(int(lava.synops[k][i].sum()) for k in lava.layers))
+    n = max(len(per_sample), 1)
+    return {"synops_agreement": float(np.mean([r["synops_equal"] for r in per_sample])) if per_sample else 1.0,
+            "lava_synops_per_sample": lava.total() / n, "slayer_synops_per_sample": slayer.total() / n}
