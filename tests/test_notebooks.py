@@ -7,7 +7,7 @@ registered on the machine, with the notebooks folder as its working directory
 a temporary folder passed in ``RAZOR_NB_OUT``; the folder is shared by the
 notebooks of one session and they run in name order, so notebook 02 deploys
 notebook 01's network instead of training its own (run alone, it trains a
-tiny one). Together they take about 3 minutes on 2 CPU cores.
+tiny one). Together they take about 5 minutes on 2 CPU cores (03, the ablation, 3 of them).
 ``RAZOR_NB_CELL_TIMEOUT`` (seconds, default 1200) bounds every cell.
 
 The kernels run torch with one thread (``OMP_NUM_THREADS=1`` unless it is

@@ -24,29 +24,24 @@ def deploy_counting(nf: NetworkFile, frames: np.ndarray, labels, cutoff: bool = 
 
     runs = [] if results is None else results
     report = deploy_samples(nf, frames, labels, cutoff=cutoff, taps=[SynopTap()], results=runs, **kw)
-    exit_step = None
-    if cutoff:
-        exit_step = np.array([s["exit_step"] for s in report["per_sample"]], dtype=np.int64)
-        # Lava's exits equal SLAYER's on every sample where cutoff_equal holds; the account uses SLAYER's rule.
-        from ..cutoff.rule import exit_decisions
-        from ..deployment.evaluate import slayer_reference
-
-        exit_step = exit_decisions(slayer_reference(nf, frames)["output"], nf.cutoff["beta"])[0]
-    return report | _synops_check(nf, frames, runs[-1], exit_step, report["per_sample"])
+    return report | _synops_check(nf, frames, runs[-1], cutoff, report["per_sample"])
 
 
-def _synops_check(nf: NetworkFile, frames: np.ndarray, res, exit_step, per_sample: list) -> dict:
+def _synops_check(nf: NetworkFile, frames: np.ndarray, res, cutoff: bool, per_sample: list) -> dict:
     """Lava's counts (``res.taps``) against SLAYER's, per sample; with the cutoff, against SLAYER's account
-    of what was spent before each (SLAYER-side) exit. Marks ``synops_equal`` in every ``per_sample`` row."""
+    of what was spent before each exit of the rule on SLAYER's outputs (``cutoff_equal`` says whether
+    Lava exited there too). Marks ``synops_equal`` in every ``per_sample`` row."""
     from .counts import build_counts, fanout_maps
     from .cutoff_spent import spent_counts
     from .slayer_counter import count_slayer
 
     counted = res.taps["synops"]
     lava = build_counts(nf, counted["events"], counted["synops"], {}, frames.shape[-1], fanout_maps(nf))
-    slayer, _ = count_slayer(nf, frames)
-    if exit_step is not None:
-        slayer = spent_counts(nf, slayer, exit_step)
+    slayer, out = count_slayer(nf, frames)
+    if cutoff:
+        from ..cutoff.rule import exit_decisions
+
+        slayer = spent_counts(nf, slayer, exit_decisions(out, nf.cutoff["beta"])[0])
     for i, row in enumerate(per_sample):
         row["synops_equal"] = all(np.array_equal(lava.events[k][i], slayer.events[k][i]) and
                                   np.array_equal(lava.synops[k][i], slayer.synops[k][i]) for k in lava.layers)
