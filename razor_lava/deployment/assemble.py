@@ -191,8 +191,10 @@ def build_graph(nf: NetworkFile, stream, taps: list[Tap] = ()) -> LavaGraph:
             in_shape = lava_shape(input_shape_of(nf, seg.start))
             resets = dict(reset_interval=period, reset_offset=stream.reset_offset(seg.start, latency)) \
                 if stream.resets else {}
+            # Count frames (values > 1) reach a slice fed by the source: netx would read them as 0/1 spikes.
+            bits = dict(input_message_bits=prev_bits) if prev_bits else {}
             proc = netx.hdf5.Network(net_config=str(nf.path), num_layers=seg.end, skip_layers=seg.start,
-                                     input_shape=in_shape if len(in_shape) == 3 else None, **resets)
+                                     input_shape=in_shape if len(in_shape) == 3 else None, **resets, **bits)
             in_port, in_shape, out_port, out_shape = proc.inp, tuple(proc.inp.shape), proc.out, tuple(proc.out.shape)
         elif seg.kind == "cuba":
             proc = CubaDense.from_spec(nf.layer(seg.start), source=nf.path, n_frames=n_frames, period=period,
@@ -236,7 +238,8 @@ def build_graph(nf: NetworkFile, stream, taps: list[Tap] = ()) -> LavaGraph:
         else:
             _bridge(graph, prev_port, prev_shape, in_port, in_shape, prev_chip, chip, prev_bits)
         prev_port, prev_shape, prev_chip = out_port, out_shape, chip
-        prev_bits = 24 if seg.kind == "cuba" and nf.layer(seg.start).graded else 0
+        if seg.kind in ("netx", "cuba"):  # gates, taps and silencers pass their input's values on
+            prev_bits = 24 if seg.kind == "cuba" and nf.layer(seg.start).graded else 0
         graph.procs.append(proc)
     if prev_port is None:
         raise DataFormatError(nf.path, "no layer to build on Lava")

@@ -126,7 +126,9 @@ def run_stream(nf: NetworkFile, frames: np.ndarray, tag: str = "fixed_pt", taps:
         require_lava_loihi()  # the board was reached before: backends.check_backend (deploy.py calls it)
         period = power_of_two_at_least(period)  # Loihi 2 resets at power-of-two intervals
         reset_at = settling(nf, segs, n_frames, period)[1]  # biased layers: on the next sample's frame 0
-    input_bits = 0 if int(np.max(frames[: min(n, 64)], initial=0)) <= 1 else 8  # binary frames, or counts
+    # Binary frames go in as spikes; frames of counts (values > 1) need message bits, or netx reads them as 0/1.
+    top = int(np.max(frames, initial=0))
+    input_bits = 0 if top <= 1 else max(8, top.bit_length())
     with Records() as records:
         stream = Stream(n_frames, period, n, resets, records, reset_at, hardware=hardware, input_bits=input_bits)
         graph = build_graph(nf, stream, taps)

@@ -171,3 +171,18 @@ def test_a_biased_layer_resets_on_frame_zero_behind_a_pad_silencer(tmp_path):
                                                         ("cuba", 6, 0)]
     assert settling(nf, segs, T) == (3, {1: T + 3, 2: T + 1})
     assert [(s.kind, s.start) for s in plan_segments(nf)] == [("netx", 1), ("cuba", 6)]  # one sample: no silencer
+
+
+@pytest.mark.parametrize("raw,pruner", [(CONV, {"positions": "E2", "ratio": 0.3}), (DENSE, {"positions": "E1"})],
+                         ids=["conv-gate-at-the-input", "dense"])
+def test_count_frames_reach_the_first_layer_as_counts(tmp_path, raw, pruner, one_torch_thread):
+    """Frames of event counts (values > 1, FrameSpec mode "count"): netx's first layer must weigh them, not
+    read them as 0/1 spikes; through a gate at the encoder's input too."""
+    net, path = export_random(tmp_path / "net.h5", raw, pruner)
+    nf = load_network_file(path)
+    frames = random_frames(net.cfg.input, 3, seed=9) * np.random.default_rng(9).integers(1, 4, (3, 1)).reshape(
+        3, *([1] * (len(net.cfg.input) + 1))).astype(np.uint8)
+    assert frames.max() > 1
+    res = run_stream(nf, frames, taps=[SynopTap()])
+    check_against_slayer(nf, frames, res)
+    assert leftover_workers() == []
