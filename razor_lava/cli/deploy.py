@@ -144,7 +144,7 @@ def run(args) -> dict:
         from ..profile.deploy_synops import deploy_counting as deploy
     report = deploy(nf, frames, labels, tag=args.tag, progress=not args.no_progress, backend=args.backend,
                     cutoff=args.cutoff, mode=args.mode, workers=args.workers, conv_model=args.conv_model,
-                    results=results, board=_board(args))
+                    results=results)
     report |= {"network": str(args.network), "dataset": name, "split": None if args.input else args.split,
                "gates_enabled": not args.no_gates, "cutoff_enabled": args.cutoff}
     from ..atomic import atomic_path, write_text_atomic

@@ -145,18 +145,26 @@ def _bridge(graph, port, shape: tuple, dest_port, dest_shape: tuple, from_chip: 
     if from_chip == to_chip:
         _connect(port, shape, dest_port, dest_shape)
         return
-    from lava.proc import embedded_io as eio  # lava-loihi (backends.check_backend made sure it is there)
-
-    if to_chip:
-        if len(shape) == 3 and len(dest_shape) == 1:  # flatten on the CPU side, in SLAYER's C, H, W order
-            port, shape = port.transpose([2, 1, 0]).flatten(), tuple(dest_shape)
-        cls = eio.spike.PyToN3ConvAdapter if len(shape) == 3 else eio.spike.PyToNxAdapter
-    else:
-        cls = eio.spike.NxToPyAdapter
-    adapter = cls(shape=shape, num_message_bits=bits)
-    graph.adapters.append(adapter)
+    if to_chip and len(shape) == 3 and len(dest_shape) == 1:  # flatten on the CPU side, in C, H, W order
+        port, shape = port.transpose([2, 1, 0]).flatten(), tuple(dest_shape)
+    adapter = _adapter(graph, to_chip, shape, bits)
     port.connect(adapter.inp)
     _connect(adapter.out, shape, dest_port, dest_shape)
+
+
+def adapter_name(into_chip: bool, shape: tuple) -> str:
+    """The lava-loihi ``embedded_io.spike`` adapter lava-dl's netx tutorials use at a CPU <-> chip boundary."""
+    if not into_chip:
+        return "NxToPyAdapter"
+    return "PyToN3ConvAdapter" if len(shape) == 3 else "PyToNxAdapter"
+
+
+def _adapter(graph, into_chip: bool, shape: tuple, bits: int):
+    from lava.proc import embedded_io as eio  # lava-loihi (backends.check_backend made sure it is there)
+
+    adapter = getattr(eio.spike, adapter_name(into_chip, shape))(shape=shape, num_message_bits=bits)
+    graph.adapters.append(adapter)
+    return adapter
 
 
 def input_shape_of(nf: NetworkFile, k: int) -> tuple[int, ...]:
@@ -168,8 +176,9 @@ def input_shape_of(nf: NetworkFile, k: int) -> tuple[int, ...]:
 
 
 def build_graph(nf: NetworkFile, stream, taps: list[Tap] = ()) -> LavaGraph:
-    """Create (unconnected to any source/sink) the processes of ``nf`` on the ``stream.Stream`` schedule,
-    with ``taps`` in front of their layers. ``stream.period`` must include ``stream.settling``'s padding."""
+    """Create (unconnected to any source/sink) the processes of ``nf`` on the ``stream.Stream`` schedule
+    (its segments, period and resets from ``stream.schedule`` with ``taps``' layers), with ``taps`` in
+    front of their layers."""
     from lava.lib.dl import netx
 
     from razor_lava.procs.gate.process import FrameGate
@@ -178,7 +187,7 @@ def build_graph(nf: NetworkFile, stream, taps: list[Tap] = ()) -> LavaGraph:
     from razor_lava.procs.stream.process import PadSilencer
 
     taps = list(taps)
-    segs = plan_segments(nf, [t.layers(nf) for t in taps], streaming=stream.resets)
+    segs = stream.segments  # stream.schedule cut the file, with these taps' layers
     graph = LavaGraph(segs, taps=[{} for _ in taps])
     n_frames, period = stream.n_frames, stream.period
     prev_port, prev_shape, prev_chip, prev_bits = None, None, False, stream.input_bits
@@ -228,11 +237,7 @@ def build_graph(nf: NetworkFile, stream, taps: list[Tap] = ()) -> LavaGraph:
         if prev_port is None:
             graph.first_in_shape, graph.first_in_port = in_shape, in_port
             if chip:  # the source runs on the CPU: an adapter into the chip
-                from lava.proc import embedded_io as eio
-
-                cls = eio.spike.PyToN3ConvAdapter if len(in_shape) == 3 else eio.spike.PyToNxAdapter
-                adapter = cls(shape=in_shape, num_message_bits=stream.input_bits)
-                graph.adapters.append(adapter)
+                adapter = _adapter(graph, True, in_shape, stream.input_bits)
                 adapter.out.connect(in_port)
                 graph.first_in_port = adapter.inp
         else:
@@ -244,10 +249,7 @@ def build_graph(nf: NetworkFile, stream, taps: list[Tap] = ()) -> LavaGraph:
     if prev_port is None:
         raise DataFormatError(nf.path, "no layer to build on Lava")
     if prev_chip:  # the output recorder (and the cutoff) run on the CPU
-        from lava.proc import embedded_io as eio
-
-        adapter = eio.spike.NxToPyAdapter(shape=prev_shape, num_message_bits=0)
-        graph.adapters.append(adapter)
+        adapter = _adapter(graph, False, prev_shape, 0)
         prev_port.connect(adapter.inp)
         prev_port = adapter.out
     graph.out_port, graph.out_shape = prev_port, prev_shape

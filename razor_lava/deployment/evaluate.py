@@ -42,7 +42,7 @@ def predict_payloads(output: np.ndarray) -> np.ndarray:
 def deploy_samples(nf: NetworkFile, frames: np.ndarray, labels: np.ndarray, tag: str = "fixed_pt",
                    progress: bool = True, backend: str = "sim", cutoff: bool = False, mode: str = "stream",
                    workers: int = 1, taps=(), conv_model: str = "fast", results: list | None = None,
-                   board=None) -> dict:
+                   reference: dict | None = None) -> dict:
     """Run every sample on Lava and SLAYER; return the deploy report (see deploy/deploy.py).
 
     ``mode``: ``stream`` (one compiled network, samples back to back) or ``per-sample`` (a network per
@@ -52,7 +52,8 @@ def deploy_samples(nf: NetworkFile, frames: np.ndarray, labels: np.ndarray, tag:
     ``profile.deploy_synops.deploy_counting`` adds the synop counters and their check). ``labels`` None
     (raw inputs without labels): the accuracies are None. ``results``: a list that receives the run's
     ``runner.StreamResult`` (outputs, decisions, what the taps read). ``backend="loihi2"``: on Loihi 2 hardware
-    (``runner.run_stream``; ``board``: ``backends.Board``), the report then holds the placement plan.
+    (``runner.run_stream``; reach the board first: ``backends.check_backend``), the report then holds the
+    placement plan. ``reference``: ``slayer_reference(nf, frames)`` when the caller has it already.
     """
     from ..cutoff.spent import frames_run
     from .runner import run_samples
@@ -60,14 +61,14 @@ def deploy_samples(nf: NetworkFile, frames: np.ndarray, labels: np.ndarray, tag:
     has_labels = labels is not None
     n, n_frames = len(frames), int(frames.shape[-1])
     labels = np.asarray(labels) if has_labels else np.full(n, -1, dtype=np.int64)
-    ref = slayer_reference(nf, frames)
+    ref = slayer_reference(nf, frames) if reference is None else reference
     ref_exit = ref_answer = None
     if cutoff and nf.cutoff is not None:
         from ..cutoff.rule import exit_decisions
 
         ref_exit, ref_answer = exit_decisions(ref["output"], nf.cutoff["beta"])
     res = run_samples(nf, frames, mode=mode, workers=workers, tag=tag, taps=list(taps), cutoff=cutoff,
-                      progress=progress, conv_model=conv_model, backend=backend, board=board)
+                      progress=progress, conv_model=conv_model, backend=backend)
     # The frames each gate decided before the answer (all of them without the cutoff).
     decided = frames_run(nf, res.exit_step, n_frames) if cutoff else {}
     per_sample = []

@@ -30,8 +30,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from ..netfile import NetworkFile
-from .assemble import input_shape_of, plan_segments
-from .stream import settling
+from .assemble import adapter_name, input_shape_of
+from .stream import power_of_two_at_least, schedule  # noqa: F401  (power_of_two_at_least: re-exported)
 
 MAX_DELAY = 62  # Loihi 2 axonal delay limit (netx clamps larger delays, with a warning)
 GRADED_BITS = 24  # payload bits of a Loihi 2 graded spike
@@ -112,16 +112,9 @@ def _layers(nf: NetworkFile, start: int, end: int | None = None) -> str:
 
 
 def _adapter(into_chip: bool, shape: tuple, graded: bool, where: str) -> Part:
-    if into_chip:
-        name = "PyToN3ConvAdapter" if len(shape) == 3 else "PyToNxAdapter"
-    else:
-        name = "NxToPyAdapter"
     bits = f"graded, {GRADED_BITS} message bits" if graded else "binary spikes"
-    return Part("adapter", where, "cpu", f"lava-loihi embedded_io.spike.{name} ({bits})", tuple(shape))
-
-
-def power_of_two_at_least(n: int) -> int:
-    return 1 << max(0, int(n - 1).bit_length())
+    return Part("adapter", where, "cpu", f"lava-loihi embedded_io.spike.{adapter_name(into_chip, shape)} ({bits})",
+                tuple(shape))
 
 
 def placement_plan(nf: NetworkFile, n_frames: int | None = None, cutoff: bool = False,
@@ -135,9 +128,7 @@ def placement_plan(nf: NetworkFile, n_frames: int | None = None, cutoff: bool = 
             raise UsageError("--samples", f"{nf.path} has no frame spec: the plan needs T (give a data set or --input)")
         n_frames = int(nf.frame_spec.n_frames)
     taps = [nf.weighted_indices()] if counters else []
-    segs = plan_segments(nf, taps, streaming=True)
-    padding, _ = settling(nf, segs, n_frames)
-    period = n_frames + padding
+    segs, period, _ = schedule(nf, n_frames, taps)
     plan = Plan(str(nf.path), int(n_frames), period, power_of_two_at_least(period))
     plan.parts.append(Part("source", "input", "cpu", "the stream's source: samples back to back",
                            tuple(input_shape_of(nf, nf.first_index))))

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..netfile import NetworkFile
-from .assemble import Tap, build_graph, plan_segments
-from .stream import Records, Stream, settling
+from .assemble import Tap, build_graph
+from .stream import Records, Stream, schedule
 
 MODES = ("stream", "per-sample")
 CONV_MODELS = ("fast", "lava")  # the simulator's model of netx's conv synapses (procs/conv_model.py)
@@ -81,14 +81,13 @@ def _hardware_config():
 
 def stream_period(nf: NetworkFile, n_frames: int, taps: list[Tap] = ()) -> int:
     """Steps per sample in a stream of ``nf``: ``T`` plus the padding its netx layers need to settle."""
-    segs = plan_segments(nf, [t.layers(nf) for t in taps], streaming=True)
-    return n_frames + settling(nf, segs, n_frames)[0]
+    return schedule(nf, n_frames, [t.layers(nf) for t in taps])[1]
 
 
 def run_stream(nf: NetworkFile, frames: np.ndarray, tag: str = "fixed_pt", taps: list[Tap] = (),
                cutoff: bool = False, timeout_s: float | None = None, progress: bool = False,
                resets: bool = True, chunk: int | None = None, conv_model: str = "fast",
-               backend: str = "sim", board=None) -> StreamResult:
+               backend: str = "sim") -> StreamResult:
     """Run ``frames`` (``N x C x H x W x T`` or ``N x C x T`` integer payloads) through one Lava network.
 
     ``taps``: measurements in front of layers (``assemble.Tap``); they change no output. ``cutoff``: a
@@ -101,36 +100,32 @@ def run_stream(nf: NetworkFile, frames: np.ndarray, tag: str = "fixed_pt", taps:
     razor_lava's processes on the host CPU, lava-loihi adapters between (``placement.py``); the period is
     rounded up to a power of two (the chip's reset interval). Reach the board first with
     ``backends.check_backend("loihi2", Board(...))``. Never run on hardware by razor_lava's authors: see
-    the README. ``board`` is accepted for symmetry with ``deploy_samples`` and not used here.
+    the README.
     """
     from ..lava_run import LavaSession
     from ..progress import progress as bar
     from razor_lava.procs.stream.process import OutputRecorder, StreamSource
 
     t0 = time.perf_counter()
-    frames = np.asarray(frames) if not isinstance(frames, np.ndarray) else frames
+    frames = np.asanyarray(frames)  # a numpy memmap stays one
     n, n_frames = len(frames), int(frames.shape[-1])
     if n < 1:
         raise ValueError("run_stream needs at least one sample")
     if not resets and n > 1:
         raise ValueError("without resets a network holds one sample; use run_per_sample")
     taps = list(taps)
-    segs = plan_segments(nf, [t.layers(nf) for t in taps], streaming=resets)
-    padding, reset_at = settling(nf, segs, n_frames)
-    period = n_frames + padding if resets else n_frames
     hardware = backend == "loihi2"
     if hardware:
         from .backends import require_lava_loihi
-        from .placement import power_of_two_at_least
 
         require_lava_loihi()  # the board was reached before: backends.check_backend (deploy.py calls it)
-        period = power_of_two_at_least(period)  # Loihi 2 resets at power-of-two intervals
-        reset_at = settling(nf, segs, n_frames, period)[1]  # biased layers: on the next sample's frame 0
+    segs, period, reset_at = schedule(nf, n_frames, [t.layers(nf) for t in taps], resets, hardware)
     # Binary frames go in as spikes; frames of counts (values > 1) need message bits, or netx reads them as 0/1.
     top = int(np.max(frames, initial=0))
     input_bits = 0 if top <= 1 else max(8, top.bit_length())
     with Records() as records:
-        stream = Stream(n_frames, period, n, resets, records, reset_at, hardware=hardware, input_bits=input_bits)
+        stream = Stream(n_frames, period, n, resets, records, reset_at, segs, hardware=hardware,
+                        input_bits=input_bits)
         graph = build_graph(nf, stream, taps)
         src = StreamSource(frames=frames, out_shape=graph.first_in_shape, period=period)
         src.s_out.connect(graph.first_in_port)
@@ -156,8 +151,6 @@ def run_stream(nf: NetworkFile, frames: np.ndarray, tag: str = "fixed_pt", taps:
                     done = end
                     if bar_ is not None:
                         bar_.update(min(n, max(0, (done - graph.latency) // period)) - bar_.n)
-                    if cutoff and records.read(cut_rec)[-1, 0] >= 0:
-                        break  # the last sample is answered: the Cutoff paused the run
                 seconds_run = time.perf_counter() - t_run
         finally:
             if bar_ is not None:
@@ -180,7 +173,7 @@ def run_stream(nf: NetworkFile, frames: np.ndarray, tag: str = "fixed_pt", taps:
 
 def run_per_sample(nf: NetworkFile, frames: np.ndarray, tag: str = "fixed_pt", taps: list[Tap] = (),
                    cutoff: bool = False, timeout_s: float | None = None, progress: bool = False,
-                   conv_model: str = "fast", backend: str = "sim", board=None) -> StreamResult:
+                   conv_model: str = "fast", backend: str = "sim") -> StreamResult:
     """Every sample on a freshly built, compiled and stopped network (the reference for ``run_stream``).
 
     ``steps`` is the sum over samples, ``period`` the steps of one sample's run (``T`` per window gate plus
@@ -190,7 +183,7 @@ def run_per_sample(nf: NetworkFile, frames: np.ndarray, tag: str = "fixed_pt", t
 
     t0 = time.perf_counter()
     parts = [run_stream(nf, frames[i: i + 1], tag=tag, taps=taps, cutoff=cutoff, timeout_s=timeout_s,
-                        resets=False, conv_model=conv_model, backend=backend, board=board)
+                        resets=False, conv_model=conv_model, backend=backend)
              for i in bar(range(len(frames)), progress, desc="lava per sample", unit="sample")]
     res = merge(parts)
     res.seconds = time.perf_counter() - t0

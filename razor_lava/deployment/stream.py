@@ -78,6 +78,7 @@ class Stream:
     resets: bool
     records: Records
     reset_at: dict = field(default_factory=dict)
+    segments: list = field(default_factory=list)  # assemble.plan_segments, as ``schedule`` made them
     hardware: bool = False  # netx slices on Loihi 2 neurocores, adapters at every CPU <-> chip boundary
     input_bits: int = 0  # message bits of the source's spikes (0: binary frames)
 
@@ -88,6 +89,29 @@ class Stream:
     def reset_offset(self, segment_start: int, latency: int) -> int:
         """netx's ``reset_offset`` for the netx segment starting at layer ``segment_start`` (netx adds 1)."""
         return (latency + self.reset_at[segment_start]) % self.period
+
+
+def power_of_two_at_least(n: int) -> int:
+    return 1 << max(0, int(n - 1).bit_length())
+
+
+def schedule(nf: NetworkFile, n_frames: int, tap_layers=(), resets: bool = True,
+             hardware: bool = False) -> tuple[list, int, dict]:
+    """``(segments, period, reset_at)`` of a run of ``nf``: the cut (``assemble.plan_segments``; taps at
+    ``tap_layers``), the steps per sample and each netx segment's reset position. ``resets=False``: one
+    sample, ``P = T``, no resets. ``hardware``: the period rounded up to a power of two (Loihi 2's reset
+    interval), biased layers still reset on the next sample's frame 0."""
+    from .assemble import plan_segments
+
+    segs = plan_segments(nf, [list(ks) for ks in tap_layers], streaming=resets)
+    if not resets:
+        return segs, n_frames, {}
+    padding, reset_at = settling(nf, segs, n_frames)
+    period = n_frames + padding
+    if hardware:
+        period = power_of_two_at_least(period)
+        reset_at = settling(nf, segs, n_frames, period)[1]
+    return segs, period, reset_at
 
 
 def settling(nf: NetworkFile, segments, n_frames: int, period: int | None = None) -> tuple[int, dict]:

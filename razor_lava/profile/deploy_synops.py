@@ -18,26 +18,27 @@ from ..netfile import NetworkFile
 
 def deploy_counting(nf: NetworkFile, frames: np.ndarray, labels, cutoff: bool = False, results: list | None = None,
                     **kw) -> dict:
-    """``deploy_samples(nf, frames, labels, cutoff=cutoff, **kw)`` with the synop counters and their check."""
+    """``deploy_samples(nf, frames, labels, cutoff=cutoff, **kw)`` with the synop counters and their check; the
+    deploy's SLAYER reference is the counting pass (its ``slayer_seconds_per_sample`` includes the counting)."""
     from ..deployment.evaluate import deploy_samples
     from .lava_counter import SynopTap
+    from .slayer_counter import count_reference
 
+    slayer, ref = count_reference(nf, frames)  # one SLAYER pass: the counts and the deploy's reference
     runs = [] if results is None else results
-    report = deploy_samples(nf, frames, labels, cutoff=cutoff, taps=[SynopTap()], results=runs, **kw)
-    return report | _synops_check(nf, frames, runs[-1], cutoff, report["per_sample"])
+    report = deploy_samples(nf, frames, labels, cutoff=cutoff, taps=[SynopTap()], results=runs, reference=ref, **kw)
+    return report | _synops_check(nf, frames, runs[-1], slayer, ref["output"], cutoff, report["per_sample"])
 
 
-def _synops_check(nf: NetworkFile, frames: np.ndarray, res, cutoff: bool, per_sample: list) -> dict:
+def _synops_check(nf: NetworkFile, frames: np.ndarray, res, slayer, out, cutoff: bool, per_sample: list) -> dict:
     """Lava's counts (``res.taps``) against SLAYER's, per sample; with the cutoff, against SLAYER's account
     of what was spent before each exit of the rule on SLAYER's outputs (``cutoff_equal`` says whether
     Lava exited there too). Marks ``synops_equal`` in every ``per_sample`` row."""
     from .counts import build_counts, fanout_maps
     from .cutoff_spent import spent_counts
-    from .slayer_counter import count_slayer
 
     counted = res.taps["synops"]
     lava = build_counts(nf, counted["events"], counted["synops"], {}, frames.shape[-1], fanout_maps(nf))
-    slayer, out = count_slayer(nf, frames)
     if cutoff:
         from ..cutoff.rule import exit_decisions
 

@@ -78,15 +78,23 @@ class attach_counters:  # noqa: N801 (used like a function: ``with attach_counte
         return self._joined(self._synops)
 
 
-@torch.no_grad()
 def count_slayer(nf: NetworkFile, frames: np.ndarray, gates: bool = True, batch: int = 32
                  ) -> tuple[SynopCounts, np.ndarray]:
+    """``count_reference``'s counts and the reference outputs (Lava payloads ``N x n_out x T`` int64)."""
+    counts, ref = count_reference(nf, frames, gates, batch)
+    return counts, ref["output"]
+
+
+@torch.no_grad()
+def count_reference(nf: NetworkFile, frames: np.ndarray, gates: bool = True, batch: int = 32
+                    ) -> tuple[SynopCounts, dict]:
     """Count the synops of ``nf``'s SLAYER fixed-point reference on ``frames``.
 
     ``frames``: ``N x C x H x W x T`` or ``N x C x T`` integer payloads (as for
     deployment). ``gates=False`` counts the same network with its pruners
-    removed. Returns the counts and the outputs as Lava payloads ``N x n_out x
-    T`` int64 (identical to ``deployment.evaluate.slayer_reference``).
+    removed. Returns the counts and what ``deployment.evaluate.slayer_reference``
+    returns (outputs as Lava payloads, gate decisions, seconds of the forward
+    pass): one forward pass serves both.
     """
     frames = np.asarray(frames)
     if frames.ndim < 2 or tuple(frames.shape[1:-1]) != tuple(nf.input_shape):
@@ -98,4 +106,4 @@ def count_slayer(nf: NetworkFile, frames: np.ndarray, gates: bool = True, batch:
     fanouts = fanout_maps(nf)
     with attach_counters({i: net.layer(i) for i in fanouts}, fanouts, n_frames) as counter:
         ref = slayer_reference(run_nf, frames, batch, net=net)  # the deploy path's own batched forward
-    return build_counts(nf, counter.events(), counter.synops(), ref["keep"], n_frames, fanouts), ref["output"]
+    return build_counts(nf, counter.events(), counter.synops(), ref["keep"], n_frames, fanouts), ref

@@ -225,6 +225,6 @@ def test_on_loihi2_hardware_outputs_equal_slayer(tmp_path):
     net, path = export_random(tmp_path / "net.h5", DENSE, {"positions": [2], "ratio": 0.3})
     nf = load_network_file(path)
     frames = random_frames(net.cfg.input, 4, seed=2)
-    report = deploy_samples(nf, frames, np.zeros(4, dtype=np.int64), backend="loihi2", board=board, progress=False)
+    report = deploy_samples(nf, frames, np.zeros(4, dtype=np.int64), backend="loihi2", progress=False)
     assert report["agreement"] == 1.0 and report["gate_decision_agreement"] == 1.0
     assert report["plan"]["reset_interval"] == power_of_two_at_least(report["plan"]["period"])
