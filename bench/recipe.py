@@ -110,25 +110,14 @@ def variant_config(config: str, name: str):
 
 def train_one(job: dict) -> dict:
     """One run (in a worker process: one CPU thread, so two jobs share two cores fairly)."""
-    import torch
+    from razor_lava.training.jobs import train_logged
+    from razor_lava.training.run import RunOptions
 
-    from razor_lava.training.run import CHECKPOINT, RunOptions, train
-
-    torch.set_num_threads(job["threads"])
     cfg = variant_config(job["config"], job["variant"])
-    out = Path(job["out"])
-    t0 = time.perf_counter()
-    opts = RunOptions(out=out, data_root=job["data_root"], epochs=job["epochs"], seed=job["seed"],
-                      train_samples=job["train_samples"], test_samples=job["test_samples"],
-                      resume=(out / CHECKPOINT).exists(), progress=False, cache_dir=job["cache_dir"])
-    log_path = out.parent / f"{out.name}.log"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "a") as log:
-        result = train(cfg, opts, log=lambda m: (log.write(m + "\n"), log.flush()))
-    result = {k: v for k, v in result.items() if k not in ("exit_histogram", "cutoff_fallback_steps", "pruners")}
-    history = json.loads((out / "metrics.json").read_text())
-    result["train_minutes"] = sum(h["seconds_epoch"] for h in history) / 60
-    result["wall_minutes_this_call"] = (time.perf_counter() - t0) / 60
+    opts = RunOptions(out=Path(job["out"]), data_root=job["data_root"], epochs=job["epochs"], seed=job["seed"],
+                      train_samples=job["train_samples"], test_samples=job["test_samples"], progress=False,
+                      cache_dir=job["cache_dir"])
+    result = train_logged(cfg, opts, job["threads"])
     print(f"  {job['variant']:12s} seed {job['seed']}: test {pct(result['test_accuracy'])} "
           f"(selected epoch {result['selected_epoch']}, val {pct(result.get('val_accuracy'))}), "
           f"{result['train_minutes']:.1f} min", flush=True)

@@ -20,7 +20,8 @@ from pathlib import Path
 from .common import (existing_dir, non_negative_int, number, output_dir, positive_float, positive_int,
                      run_main, seed_int)
 
-PRUNER_FLAGS = ("positions", "n_embeddings", "ratio", "theta", "train_mode", "variant")
+PRUNER_FLAGS = ("positions", "n_embeddings", "ratio", "theta", "train_mode", "variant", "method", "events_k",
+                "freeze")
 
 
 def parse_args(argv=None):
@@ -53,6 +54,15 @@ def parse_args(argv=None):
                       help="score threshold in (0, 1) instead of a ratio")
     g.add_argument("--train-mode", choices=["soft", "ste"])
     g.add_argument("--variant", choices=["window", "causal"])
+    g.add_argument("--method", choices=["razor", "events", "uniform", "random"],
+                   help="Razor, or a trivial rule in its place (bench/FRONTIER.md): events (keep frames with more "
+                        "than --events-k events), uniform (temporal subsampling at --ratio), random (--ratio of "
+                        "frame positions drawn from --pruner-seed)")
+    g.add_argument("--events-k", type=non_negative_int, help="the events method's threshold")
+    g.add_argument("--pruner-seed", type=non_negative_int,
+                   help="seed of the pruner's random initialisation and of the random method's positions")
+    g.add_argument("--freeze-pruner", dest="freeze", action="store_const", const=True,
+                   help="leave Razor's embeddings and weighting at their random initialisation (a baseline)")
     c = ap.add_argument_group("Top-K cutoff and RCS regulariser (override the config's train section)")
     c.add_argument("--rcs-alpha", type=float, help="weight of the RCS regulariser (0 = off; paper about 0.002)")
     c.add_argument("--rcs-ref-fraction", type=float, help="fraction of final timesteps forming the RCS reference")
@@ -86,13 +96,16 @@ def train_overrides(args) -> dict:
 
 def pruner_overrides(args, cfg) -> dict:
     """The ``pruner`` config keys given on the command line, with the threshold rule resolved against the
-    config's by ``pruning.params.resolve_rule`` (a theta given alone replaces the config's ratio and back)."""
-    from ..pruning.params import resolve_rule
+    config's by ``pruning.params.resolve_method_rule`` (a theta given alone replaces the config's ratio and back)."""
+    from ..pruning.params import resolve_method_rule
 
     pruner = {k: getattr(args, k) for k in PRUNER_FLAGS if getattr(args, k) is not None}
+    if args.pruner_seed is not None:
+        pruner["seed"] = args.pruner_seed
     if "theta" in pruner or "ratio" in pruner:
-        pruner["theta"], pruner["ratio"] = resolve_rule(cfg.pruner["theta"], cfg.pruner["ratio"],
-                                                        pruner.get("variant", cfg.pruner["variant"]), pruner)
+        pruner["theta"], pruner["ratio"] = resolve_method_rule(
+            pruner.get("method", cfg.pruner["method"]), cfg.pruner["theta"], cfg.pruner["ratio"],
+            pruner.get("variant", cfg.pruner["variant"]), pruner)
     return pruner
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import ConfigError
-from ..pruning.params import TRAIN_MODES, VARIANTS, resolve_rule
+from ..pruning.params import METHODS, TRAIN_MODES, VARIANTS, resolve_method_rule
 
 LAYER_TYPES = ("conv", "pool", "flatten", "dense")
 WEIGHTED = ("conv", "pool", "dense")
@@ -45,6 +45,11 @@ DEFAULT_PRUNER = {
     "ratio": 0.3,
     "train_mode": "soft",
     "variant": "window",
+    # Razor, or a trivial rule in its place (pruning/baselines.py; bench/FRONTIER.md compares them).
+    "method": "razor",
+    "events_k": None,      # the events method's threshold: keep frames with more than k events
+    "seed": 0,             # the pruner's random initialisation; the random method's positions
+    "freeze": False,       # embeddings and weighting stay at that initialisation (the "frozen" baseline)
 }
 DEFAULT_TRAIN = {
     "epochs": 10,
@@ -203,6 +208,10 @@ PRUNER_SCHEMA = {
     "kernel": Num(integer=True, lo=1, note="odd"),
     "train_mode": OneOf(TRAIN_MODES),
     "variant": OneOf(VARIANTS),
+    "method": OneOf(METHODS),
+    "events_k": Num(integer=True, lo=0, null=True, note="the events method's threshold"),
+    "seed": Num(integer=True, lo=0),
+    "freeze": Flag(),
 }
 # The data section's framing keys (razor_lava.data.framing.FrameSpec; ``size`` is checked by _pair).
 DATA_SCHEMA = {
@@ -422,8 +431,13 @@ def parse_config(raw: dict, source: str | None = None, any_output: bool = False)
                           f"{pruner['kernel']!r}", source)
     pruner["pool"] = _pair(pruner, "pool", "pruner", source)
     # The config's theta/ratio over the defaults: a theta given alone replaces the default ratio.
-    pruner["theta"], pruner["ratio"] = resolve_rule(DEFAULT_PRUNER["theta"], DEFAULT_PRUNER["ratio"],
-                                                    pruner["variant"], raw.get("pruner"), source=source)
+    pruner["theta"], pruner["ratio"] = resolve_method_rule(pruner["method"], DEFAULT_PRUNER["theta"],
+                                                           DEFAULT_PRUNER["ratio"], pruner["variant"],
+                                                           raw.get("pruner"), source=source)
+    if (pruner["method"] == "events") != (pruner["events_k"] is not None):
+        raise ConfigError("pruner.events_k", "the events method needs events_k (keep frames with more than k "
+                          f"events), and only it takes one; got method {pruner['method']!r}, events_k "
+                          f"{pruner['events_k']!r}", source)
     train = _merge(DEFAULT_TRAIN, raw.get("train"), "train", source)
     _check_section(train, TRAIN_SCHEMA, "train", source)
     train["augment"] = _merge({k: 0 for k in AUGMENT_SCHEMA}, train["augment"], "train.augment", source)

@@ -23,7 +23,7 @@ from ..atomic import atomic_path
 from ..errors import ConfigError
 from ..fixed_point import GRADED_SCALE
 from ..pruning.module import EventPruner
-from ..pruning.params import resolve_rule
+from ..pruning.params import resolve_method_rule
 from .config import NetConfig
 
 
@@ -38,6 +38,20 @@ def _pair(v) -> tuple[int, int]:
 def _neuron_params(p: dict) -> dict:
     return {k: p[k] for k in ("threshold", "current_decay", "voltage_decay", "tau_grad", "scale_grad",
                               "requires_grad", "graded_spike")}
+
+
+def effective_pruner(cfg: NetConfig, pruner_overrides: dict | None = None) -> dict:
+    """The pruner section a network of ``cfg`` with ``pruner_overrides`` runs (what its files record).
+
+    A threshold given alone replaces the config's ratio, and a ratio given alone its threshold (as on the
+    command line): {"theta": 0.5} must not clash with the config's ratio 0.3 (``resolve_method_rule``).
+    """
+    pruner_cfg = dict(cfg.pruner)
+    overrides = dict(pruner_overrides or {})
+    pruner_cfg.update({k: v for k, v in overrides.items() if k not in ("theta", "ratio")})
+    pruner_cfg["theta"], pruner_cfg["ratio"] = resolve_method_rule(
+        pruner_cfg["method"], cfg.pruner["theta"], cfg.pruner["ratio"], pruner_cfg["variant"], overrides)
+    return pruner_cfg
 
 
 class RazorNet(nn.Module):
@@ -56,14 +70,7 @@ class RazorNet(nn.Module):
     def __init__(self, cfg: NetConfig, pruner_overrides: dict | None = None):
         super().__init__()
         self.cfg = cfg
-        pruner_cfg = dict(cfg.pruner)
-        overrides = dict(pruner_overrides or {})
-        # A threshold given alone replaces the config's ratio, and a ratio given alone its threshold
-        # (as on the command line): {"theta": 0.5} must not clash with the config's ratio 0.3 (resolve_rule).
-        pruner_cfg.update({k: v for k, v in overrides.items() if k not in ("theta", "ratio")})
-        pruner_cfg["theta"], pruner_cfg["ratio"] = resolve_rule(cfg.pruner["theta"], cfg.pruner["ratio"],
-                                                                pruner_cfg["variant"], overrides)
-        self.pruner_cfg = pruner_cfg
+        pruner_cfg = self.pruner_cfg = effective_pruner(cfg, pruner_overrides)
         self.blocks = nn.ModuleList()
         self.pruners = nn.ModuleDict()
         self.layer_inputs: dict[int, tuple[int, ...]] = {}  # layer index -> its input shape, (C, H, W) or (C,)
@@ -133,7 +140,8 @@ class RazorNet(nn.Module):
         return EventPruner(
             shape[0], spatial, n_embeddings=int(p["n_embeddings"]), kernel=int(p["kernel"]),
             pool=tuple(p["pool"]) if spatial else (1, 1), theta=p["theta"], ratio=p["ratio"],
-            train_mode=p["train_mode"], variant=p["variant"], input_scale=GRADED_SCALE if graded else 1)
+            train_mode=p["train_mode"], variant=p["variant"], input_scale=GRADED_SCALE if graded else 1,
+            method=p["method"], events_k=p["events_k"], seed=int(p["seed"]), freeze=bool(p["freeze"]))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for k, block in enumerate(self.blocks, start=1):

@@ -250,6 +250,7 @@ def _pruner(r: _Reader, g: h5py.Group, where: str) -> tuple[PrunerParams, tuple]
         if a not in g.attrs:
             raise r.fail(f"{where}: missing attribute '{a}'")
     arrays = {k: r.integers(g, k, where) for k in ("weight", "bias", "embeddings", "lut")}
+    frame_bias = r.integers(g, "frame_bias", where) if "frame_bias" in g else None
     ratio, theta = float(g.attrs["ratio"]), float(g.attrs["theta"])
     theta_int = int(g.attrs["theta_int"]) if "theta_int" in g.attrs else None
     if arrays["weight"].ndim != 3:
@@ -259,7 +260,7 @@ def _pruner(r: _Reader, g: h5py.Group, where: str) -> tuple[PrunerParams, tuple]
                          theta=None if math.isnan(theta) else theta, theta_int=theta_int,
                          ratio=None if math.isnan(ratio) else ratio, variant=str(g.attrs["variant"]),
                          pool=tuple(int(v) for v in g.attrs["pool"]), input_scale=int(g.attrs["input_scale"]),
-                         area=int(g.attrs["area"]), lut=arrays["lut"])
+                         area=int(g.attrs["area"]), lut=arrays["lut"], frame_bias=frame_bias)
     except ConfigError as e:  # PrunerParams checks the rule (theta_int or ratio) and the shapes
         raise r.fail(f"{where}: {e}") from None
     return p, tuple(int(v) for v in g.attrs["in_shape"])

@@ -7,7 +7,8 @@ Layout (format version 2; ``read.py`` also reads version 1)::
                            frame_spec (JSON), classes (JSON), checksum (``content_digest``)
     razor/pruners/<k>/     pruner at the input of layer k (the layer index, spec.py):
                            attrs variant, ratio, theta, theta_int, pool, input_scale,
-                           area, in_shape; datasets weight, bias, embeddings, lut
+                           area, in_shape; datasets weight, bias, embeddings, lut,
+                           frame_bias (only where the pruner has one: the schedule baselines)
     razor/cutoff/          Top-K cutoff table (dataset beta, one per timestep), when calibrated
 """
 
@@ -52,6 +53,36 @@ def export_network(net, path: str | os.PathLike, frame_spec: FrameSpec | None = 
     return path
 
 
+def write_operating_point(src: str | os.PathLike, dst: str | os.PathLike, pruners: dict[int, PrunerParams],
+                          cutoff: dict | None) -> Path:
+    """A copy of network file ``src`` at ``dst`` (atomically) with other gate rules and cutoff table.
+
+    ``pruners``: layer index -> rule, for the gates ``src`` has (a baseline in Razor's place, or Razor at
+    another ratio: ``bench/frontier.py``'s operating points); ``cutoff``: a table (``calibrate``) or None
+    (none). The layers are the file's own bytes; the checksum is computed afresh.
+    """
+    import shutil
+
+    dst = Path(dst)
+    with atomic_path(dst) as tmp:
+        shutil.copyfile(src, tmp)
+        with h5py.File(tmp, "r+") as f:
+            g = f["razor"]
+            old = g["pruners"]
+            if sorted(int(k) for k in old) != sorted(pruners):
+                raise ValueError(f"{src} has gates at layers {sorted(int(k) for k in old)}, not {sorted(pruners)}")
+            for k, p in pruners.items():
+                in_shape = tuple(int(v) for v in old[str(k)].attrs["in_shape"])
+                del old[str(k)]
+                _write_pruner(old.create_group(str(k)), p, in_shape)
+            if cutoff is None:
+                g.pop("cutoff", None)
+            else:
+                write_cutoff(g, cutoff)
+            g.attrs["checksum"] = content_digest(f)
+    return dst
+
+
 def content_digest(f: h5py.File) -> str:
     """SHA-256 of every dataset (path, dtype, shape, bytes) and every attribute under ``layer/`` and
     ``razor/`` but ``razor``'s own ``checksum``: a file damaged after it was written no longer matches."""
@@ -88,6 +119,8 @@ def _write_pruner(g: h5py.Group, p: PrunerParams, in_shape) -> None:
     g.attrs["in_shape"] = np.array(in_shape)
     for name in ("weight", "bias", "embeddings", "lut"):
         g.create_dataset(name, data=np.asarray(getattr(p, name), dtype=np.int64))
+    if p.frame_bias is not None:
+        g.create_dataset("frame_bias", data=np.asarray(p.frame_bias, dtype=np.int64))
 
 
 def write_cutoff(g: h5py.Group, cutoff: dict) -> None:

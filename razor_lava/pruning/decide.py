@@ -21,7 +21,8 @@ unit, ``razor_lava.fixed_point``):
 3. softmax weights ``e_k = lut[A_max - A_k]`` (``lut`` = exp table);
 4. similarity ``num_t = sum_k e_k * <E_k, f_t>``; the float mask is
    ``sigmoid(num_t / sum_k e_k / (2**EMBED_BITS * den * sqrt(D)))``;
-5. keep: threshold mode ``nonempty_t and num_t > theta_int * sum_k e_k``
+5. a ``frame_bias`` (a per-frame-index prior, schedules only) adds ``frame_bias_t * sum_k e_k``;
+6. keep: threshold mode ``nonempty_t and num_t > theta_int * sum_k e_k``
    (``sigmoid(z) > theta`` iff ``z > logit(theta)``); ratio mode prunes the
    ``round(rho*T)`` frames of lowest score (empty frames score lowest, ties:
    the earlier frame is pruned first).
@@ -89,7 +90,12 @@ def scores_batch(frames: np.ndarray, p: PrunerParams) -> tuple[np.ndarray, np.nd
     g = np.matmul(p.embeddings, f)  # (K x D) @ (N x D x T) -> N x K x T
     num = (e * g).sum(axis=1)
     nonempty = x.reshape(n, -1, t).any(axis=1)
-    return num, e.sum(axis=1), nonempty
+    den_e = e.sum(axis=1)
+    if p.frame_bias is not None:
+        if len(p.frame_bias) < t:
+            raise ValueError(f"the pruner's frame_bias covers {len(p.frame_bias)} frames, the input has {t}")
+        num = num + p.frame_bias[None, :t] * den_e  # a causal prefix 0..t uses the bias of 0..t
+    return num, den_e, nonempty
 
 
 def decide_batch(frames: np.ndarray, p: PrunerParams) -> np.ndarray:

@@ -6,6 +6,11 @@ backward (straight-through, no train/infer gap).
 Inference (``module.eval()``): ``keep_t * X_t`` with ``keep`` from the
 integer decision (``decide.decide_batch`` on the frames' integer payloads),
 the very code the Lava gate runs.
+
+``method`` other than "razor" puts a trivial rule (``baselines.py``: events,
+uniform, random) in the pruner's place, in training too: a fixed hard decision
+the network learns around. ``freeze`` keeps Razor's embeddings and weighting at
+their random initialisation (drawn from ``seed``): the "frozen" baseline.
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ from torch import nn
 
 from ..errors import ConfigError
 from . import functional as Fp
+from .baselines import baseline
 from .decide import decide_batch
-from .params import EMBED_BITS, LOGIT_BITS, TRAIN_MODES, PrunerParams, resolve_rule
+from .params import EMBED_BITS, LOGIT_BITS, METHODS, TRAIN_MODES, PrunerParams, resolve_method_rule
 
 
 class EventPruner(nn.Module):
@@ -37,18 +43,31 @@ class EventPruner(nn.Module):
     train_mode: "soft" or "ste"; variant: "window" or "causal".
     input_scale: integer payload of a unit input on Lava (1 spikes/counts,
     ``razor_lava.fixed_point.GRADED_SCALE`` graded).
+    method: "razor", or a baseline rule: "events" (keep frames with more than
+    ``events_k`` events; theta and ratio unused), "uniform" / "random" (prune
+    a ratio of frame positions; random draws them from ``seed``).
+    seed: the random initialisation of embeddings and weighting (0: round 1's).
+    freeze: leave the embeddings and weighting untrained (the mask offset trains).
     """
 
     def __init__(self, channels: int, spatial: tuple[int, int] | None = None, n_embeddings: int = 4,
                  kernel: int = 3, pool: tuple[int, int] = (1, 1), theta: float | None = None,
                  ratio: float | None = None, train_mode: str = "soft", variant: str = "window",
-                 input_scale: int = 1):
+                 input_scale: int = 1, method: str = "razor", events_k: int | None = None, seed: int = 0,
+                 freeze: bool = False, init_seed: int | None = None):
         super().__init__()
         if train_mode not in TRAIN_MODES:
             raise ConfigError("pruner.train_mode", f"expected one of {TRAIN_MODES}, got {train_mode!r}")
-        if theta is None and ratio is None:
+        if method not in METHODS:
+            raise ConfigError("pruner.method", f"expected one of {METHODS}, got {method!r}")
+        if method == "events":
+            if events_k is None or isinstance(events_k, bool) or int(events_k) != events_k or events_k < 0:
+                raise ConfigError("pruner.events_k", f"the events method keeps frames with more than k events: "
+                                  f"expected an integer k >= 0, got {events_k!r}")
+            theta, ratio = None, None  # not used by this rule
+        if method == "razor" and theta is None and ratio is None:
             theta = 0.5
-        theta, ratio = resolve_rule(theta, ratio, variant)
+        theta, ratio = resolve_method_rule(method, theta, ratio, variant)
         if kernel < 1 or kernel % 2 == 0:
             raise ConfigError("pruner.kernel", f"expected an odd temporal kernel >= 1, got {kernel}")
         if n_embeddings < 0:
@@ -65,9 +84,10 @@ class EventPruner(nn.Module):
         self.n_embeddings, self.kernel = n_embeddings, kernel
         self.theta, self.ratio = theta, ratio
         self.train_mode, self.variant, self.input_scale = train_mode, variant, int(input_scale)
+        self.method, self.events_k, self.seed, self.freeze = method, events_k, int(seed), bool(freeze)
         dim = channels * self.pool[0] * self.pool[1]
         k = max(n_embeddings, 1)
-        gen = torch.Generator().manual_seed(0)
+        gen = torch.Generator().manual_seed(self.seed if init_seed is None else int(init_seed))
         self.embeddings = nn.Parameter(torch.randn(k, dim, generator=gen))
         if n_embeddings > 0:
             bound = 1.0 / math.sqrt(dim * kernel)
@@ -79,6 +99,10 @@ class EventPruner(nn.Module):
         # Offset of the mask logit: starts the mask near 0.88 so soft training
         # does not halve the block's input at the first step.
         self.mask_offset = nn.Parameter(torch.tensor(2.0))
+        if freeze or method != "razor":  # nothing of Razor's scoring learns
+            for p in (self.embeddings, self.weight, self.bias):
+                p.requires_grad_(False)
+        self._n_frames: int | None = None  # T of the latest input (a schedule depends on it)
         self.last_keep: torch.Tensor | None = None
         self.last_mask: torch.Tensor | None = None
         self.last_events: torch.Tensor | None = None
@@ -94,7 +118,8 @@ class EventPruner(nn.Module):
         return Fp.eoi_mask(f, self.embeddings, logits, self.mask_offset)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.training:
+        self._n_frames = int(x.shape[-1])
+        if self.training and self.method == "razor":  # a baseline decides the same way in training
             m = self.mask(x)
             self.last_mask = m.detach()
             if self.train_mode == "soft":
@@ -128,6 +153,15 @@ class EventPruner(nn.Module):
         """Integer parameters for inference (``decide``, on both sides)."""
         if getattr(self, "_fixed", None) is not None:
             return self._fixed
+        if self.method != "razor":
+            if self._n_frames is None:
+                raise RuntimeError(f"the {self.method} pruner knows its window only after a forward pass")
+            return baseline(self.method, self.dim, self._n_frames, k=self.events_k, ratio=self.ratio,
+                            seed=self.seed, pool=self.pool, input_scale=self.input_scale, area=self.area,
+                            variant=self.variant)
+        return self._razor_params()
+
+    def _razor_params(self) -> PrunerParams:
         to_int = lambda t, bits: np.round(t.detach().cpu().double().numpy() * 2.0**bits).astype(np.int64)
         theta_int = None
         if self.theta is not None:
@@ -142,7 +176,9 @@ class EventPruner(nn.Module):
 
     def extra_repr(self) -> str:
         rule = f"ratio={self.ratio}" if self.ratio is not None else f"theta={self.theta}"
-        return (f"C={self.channels}, spatial={self.spatial}, K={self.n_embeddings}, kernel={self.kernel}, "
+        if self.method == "events":
+            rule = f"events_k={self.events_k}"
+        return (f"method={self.method}, C={self.channels}, spatial={self.spatial}, K={self.n_embeddings}, kernel={self.kernel}, "
                 f"pool={self.pool}, {rule}, train_mode={self.train_mode}, variant={self.variant}")
 
 

@@ -20,6 +20,8 @@ from ..errors import ConfigError
 VARIANTS = ("window", "causal")
 # How a pruner trains: the paper's soft mask, or a hard forward with a straight-through gradient.
 TRAIN_MODES = ("soft", "ste")
+# What decides: Razor, or one of the trivial rules of ``baselines.py`` in its place.
+METHODS = ("razor", "events", "uniform", "random")
 # Fraction bits of the weighting-module logits (units of 2**-LOGIT_BITS).
 LOGIT_BITS = 8
 # Fraction bits of the quantized temporal embeddings.
@@ -90,6 +92,27 @@ def resolve_rule(theta, ratio, variant: str = "window", overrides: dict | None =
     return theta, ratio
 
 
+def resolve_method_rule(method: str, theta, ratio, variant: str = "window", overrides: dict | None = None, *,
+                        source: str | None = None) -> tuple:
+    """``resolve_rule`` for a pruner of ``method`` (``METHODS``).
+
+    razor: ``resolve_rule`` itself. events: its rule is ``events_k``, so theta and ratio are not used:
+    ``(None, None)``. uniform / random: a ratio of frame positions, in either variant (a schedule needs
+    no window to decide).
+    """
+    if method not in METHODS:
+        raise ConfigError("pruner.method", f"expected one of {METHODS}, got {method!r}", source)
+    if method == "events":
+        return None, None
+    if method == "razor":
+        return resolve_rule(theta, ratio, variant, overrides, source=source)
+    theta, ratio = resolve_rule(theta, ratio, "window", overrides, source=source)
+    if ratio is None:
+        raise ConfigError("pruner.ratio", f"the {method} method prunes a ratio of frame positions: give a ratio, "
+                          f"not a threshold theta", source)
+    return theta, ratio
+
+
 def n_pruned(ratio: float, n_frames: int) -> int:
     """Frames a razor ratio prunes from a window of ``n_frames``: round half up."""
     return int(np.floor(ratio * n_frames + 0.5))
@@ -110,6 +133,9 @@ class PrunerParams:
     pool: (h, w) adaptive-pool grid of the frame descriptor (conv inputs), (1, 1) for the plain average.
     input_scale: integer payload of a unit input (1 for binary spikes/counts, ``GRADED_SCALE`` = 4096 for
     graded spikes: ``razor_lava.fixed_point``).
+    frame_bias: None, or an int64 term per frame index (length >= T, in ``theta_int``'s units) added to
+    each frame's score: a prior on *when* a frame is kept. Trained pruners have none; the schedule
+    baselines (``baselines.py``: uniform subsampling, random positions) are nothing but one.
     """
 
     weight: np.ndarray
@@ -123,6 +149,7 @@ class PrunerParams:
     input_scale: int = 1
     area: int = 1
     lut: np.ndarray = field(default_factory=exp_table)
+    frame_bias: np.ndarray | None = None
 
     def __post_init__(self):
         if self.theta is not None:  # the float threshold, where known: a score, never with a ratio
@@ -137,6 +164,11 @@ class PrunerParams:
                 "pruner", f"inconsistent shapes: weight {self.weight.shape}, bias {self.bias.shape}, "
                 f"embeddings {self.embeddings.shape}"
             )
+        if self.frame_bias is not None:
+            self.frame_bias = np.asarray(self.frame_bias, dtype=np.int64)
+            if self.frame_bias.ndim != 1 or len(self.frame_bias) == 0:
+                raise ConfigError("pruner.frame_bias", f"expected one integer per frame, got shape "
+                                  f"{self.frame_bias.shape}")
 
     @property
     def n_embeddings(self) -> int:

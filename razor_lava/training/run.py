@@ -36,7 +36,7 @@ from ..atomic import atomic_path, removed_on_failure, write_text_atomic
 from ..errors import DataFormatError, UsageError
 from ..netfile import export_network
 from ..model._slayer import slayer
-from ..model.config import TRAIN_SCHEMA, NetConfig, Num
+from ..model.config import TRAIN_SCHEMA, NetConfig, Num, parse_config
 from ..model.network import RazorNet
 from .cutoff import as_payload_outputs, calibrate_run
 from .data import Splits, load_data
@@ -240,7 +240,7 @@ def train(cfg: NetConfig, opts: RunOptions, log=print) -> dict:
     ckpt_path = out / CHECKPOINT
     if opts.resume and ckpt_path.exists():
         ckpt = _load_checkpoint(ckpt_path, opts.device)
-        if ckpt["run_id"] != run_id:
+        if same_run_id(ckpt["run_id"]) != run_id:
             raise UsageError("--resume", f"{ckpt_path} was written by a different config, pruner options, seed, "
                               "batch size, learning rate or sample counts; use a new --out or the same options")
         if ckpt["epoch"] > epochs:
@@ -259,6 +259,12 @@ def train(cfg: NetConfig, opts: RunOptions, log=print) -> dict:
         loop = _Loop(cfg, opts, net, optimizer, history, best, epochs, batch, lr, run_id, splits, log)
         loop.run(start)
         return loop.finish()
+
+
+def same_run_id(run_id: dict) -> dict:
+    """A checkpoint's ``run_id`` with its config read again by today's ``parse_config``: config keys added
+    since it was written take their defaults (which is what that run trained with), so it still resumes."""
+    return dict(run_id) | {"config": parse_config(run_id["config"], source="checkpoint run_id").to_dict()}
 
 
 def _load_checkpoint(path: Path, device) -> dict:

@@ -43,7 +43,7 @@ class _GateLogic:
             # The float theta is not part of the integer decision (theta_int is), nor known here.
             theta=None, theta_int=p["theta_int"],
             ratio=p["ratio"], variant=p["variant"], pool=p["pool"], input_scale=p["input_scale"],
-            area=p["area"], lut=p["lut"])
+            area=p["area"], lut=p["lut"], frame_bias=p["frame_bias"])
         w_h_c = p["in_shape"]
         view = w_h_c[::-1] if self.spatial else (int(np.prod(w_h_c)),)
         self.buf = np.zeros((2, *view, self.n_frames), dtype=np.int64)

@@ -48,7 +48,7 @@ class FrameGate(AbstractProcess):
     in_shape: Lava's order: ``(W, H, C)`` for conv feature maps, ``(N,)`` for
     dense vectors. n_frames: ``T``, the window (one sample) in steps.
     weight, bias, embeddings, theta_int, ratio, pool, input_scale, area, lut,
-    variant: the fields of ``PrunerParams`` (``theta_int`` None in ratio mode,
+    frame_bias, variant: the fields of ``PrunerParams`` (``theta_int`` None in ratio mode,
     ``ratio`` None in threshold mode).
     flatten_out: the pruner sits after a flatten layer: a ``(W, H, C)`` input
     is decided and sent as the ``C*H*W`` vector in SLAYER's (C, H, W) order,
@@ -65,7 +65,7 @@ class FrameGate(AbstractProcess):
 
     def __init__(self, *, in_shape, n_frames: int, variant: str, weight, bias, embeddings,
                  theta_int: int | None, ratio: float | None, pool=(1, 1), input_scale: int = 1, area: int = 1,
-                 lut=None, flatten_out: bool = False, start: int = 0, period: int | None = None,
+                 lut=None, frame_bias=None, flatten_out: bool = False, start: int = 0, period: int | None = None,
                  n_samples: int = 1, records: dict | None = None, name: str | None = None):
         in_shape = tuple(int(v) for v in in_shape)
         n_frames, start = int(n_frames), int(start)
@@ -77,6 +77,7 @@ class FrameGate(AbstractProcess):
             ratio=None if ratio is None else float(ratio), variant=str(variant),
             pool=tuple(int(v) for v in pool), input_scale=int(input_scale), area=int(area),
             lut=exp_table() if lut is None else np.asarray(lut, dtype=np.int64),
+            frame_bias=None if frame_bias is None else np.asarray(frame_bias, dtype=np.int64),
         )
         # Lava hands these keyword arguments to the models as proc_params
         # (any Python object is accepted there; None marks the unused rule).
@@ -103,7 +104,7 @@ class FrameGate(AbstractProcess):
         return cls(in_shape=in_shape, n_frames=n_frames, variant=params.variant, weight=params.weight,
                    bias=params.bias, embeddings=params.embeddings, theta_int=params.theta_int,
                    ratio=params.ratio, pool=params.pool, input_scale=params.input_scale, area=params.area,
-                   lut=params.lut, flatten_out=flatten_out, start=start, name=name, **stream)
+                   lut=params.lut, frame_bias=params.frame_bias, flatten_out=flatten_out, start=start, name=name, **stream)
 
     @property
     def latency(self) -> int:
@@ -118,6 +119,9 @@ def _check(in_shape: tuple, n_frames: int, start: int, flatten_out: bool, p: dic
         raise ConfigError("gate.n_frames/start", f"expected n_frames >= 1 and start >= 0, got {n_frames}, {start}")
     if len(in_shape) not in (1, 3) or min(in_shape) < 1:
         raise ConfigError("gate.in_shape", f"expected (W, H, C) or (N,) positive sizes, got {in_shape}")
+    fb = p["frame_bias"]
+    if fb is not None and (fb.ndim != 1 or len(fb) < n_frames):
+        raise ConfigError("gate.frame_bias", f"expected one integer per frame ({n_frames}), got shape {fb.shape}")
     k, d, _ = p["weight"].shape
     if p["embeddings"].shape != (k, d) or p["bias"].shape != (k,):
         raise ConfigError("gate", f"inconsistent pruner shapes: weight {p['weight'].shape}, "
