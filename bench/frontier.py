@@ -53,19 +53,18 @@ from razor_lava.cli.common import existing_dir, output_file, positive_int, run_m
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = {"synthetic": "synthetic_small", "nmnist": "nmnist"}
 ALL = "all"  # a point trained over every --seeds
-# Trained points per data set: (name, pruner overrides of the shipped config, seeds). An "events" point's
-# k is tuned on the validation split's input frames to prune ``events_fraction`` of them.
+# Trained points per data set: (name, pruner overrides of the shipped config, seeds[, train overrides]).
+# An "events" point's k is tuned on the validation split's input frames to prune ``events_fraction`` of them.
 POINTS = {
     "nmnist": [
         ("E1", {"positions": "E1"}, ALL),
         ("E3-r30-soft", {}, ALL),  # the shipped config
         ("E2-r50-soft", {"positions": "E2", "ratio": 0.5, "train_mode": "soft"}, (0,)),
         ("E2-r50-ste", {"positions": "E2", "ratio": 0.5, "train_mode": "ste"}, ALL),
-        ("E2-r70-ste", {"positions": "E2", "ratio": 0.7, "train_mode": "ste"}, (0,)),
+        ("E2-r30-ste", {"positions": "E2", "ratio": 0.3, "train_mode": "ste"}, (0,)),
+        ("E2-r50-ste-syn1", {"positions": "E2", "ratio": 0.5, "train_mode": "ste"}, (0,), {"synops_weight": 1.0}),
         ("E2-uniform-r50", {"positions": "E2", "ratio": 0.5, "method": "uniform"}, (0,)),
-        ("E2-random-r50", {"positions": "E2", "ratio": 0.5, "method": "random"}, (0,)),
         ("E2-frozen-r50-ste", {"positions": "E2", "ratio": 0.5, "train_mode": "ste", "freeze": True}, (0,)),
-        ("E2-events-r50", {"positions": "E2", "method": "events", "events_fraction": 0.5}, (0,)),
     ],
     "synthetic": [
         ("E1", {"positions": "E1"}, (0,)),
@@ -89,11 +88,11 @@ MAX_LOSS = 0.01  # the accuracy a point may lose against E1 (1 pt) and still cou
 
 def train_job(job: dict) -> dict:
     """One run (in a worker: one CPU thread), or the result of the finished run already there."""
-    from razor_lava.model.config import load_config
+    from razor_lava.model.config import load_config, with_train_overrides
     from razor_lava.training.jobs import finished_run, train_logged
     from razor_lava.training.run import RunOptions
 
-    cfg = load_config(job["config"])
+    cfg = with_train_overrides(load_config(job["config"]), job["train"])
     out = Path(job["out"])
     result = finished_run(out, cfg, job["pruner"], job["seed"], job["epochs"])
     if result is None:
@@ -117,12 +116,12 @@ def events_k_for(val_frames: np.ndarray, fraction: float) -> int:
 
 def jobs_for(args, dataset: str, points, val_frames) -> list[dict]:
     jobs = []
-    for name, pruner, seeds in points:
+    for name, pruner, seeds, *train in points:
         pruner = dict(pruner)
         if "events_fraction" in pruner:
             pruner["events_k"] = events_k_for(val_frames, pruner.pop("events_fraction"))
         for s in (args.seeds if seeds == ALL else [s for s in seeds if s in args.seeds] or [args.seeds[0]]):
-            jobs.append({"dataset": dataset, "point": name, "seed": s, "pruner": pruner,
+            jobs.append({"dataset": dataset, "point": name, "seed": s, "pruner": pruner, "train": dict(*train),
                          "config": CONFIGS[dataset], "data_root": args.data_root if dataset == "nmnist" else None,
                          "epochs": args.epochs, "train_samples": args.train_samples,
                          "test_samples": args.test_samples, "cache_dir": args.cache_dir,
@@ -146,15 +145,17 @@ def load_splits(args, dataset: str):
     return (splits.val.frames, splits.val.labels), (splits.test.frames, splits.test.labels)
 
 
-def variants(nf, seed: int, val_frames) -> list[tuple[str, dict, dict]]:
+def variants(nf, seed: int, val_frames, ratios=INFERENCE_RATIOS) -> list[tuple[str, dict, dict]]:
     """``(method, settings, gates)`` of every operating point of one trained network (gates: layer -> rule)."""
     from razor_lava.pruning.baselines import baseline_like, frozen_pruner
     from razor_lava.profile.operating_point import tuned_events_gates
 
     pruner_cfg = (nf.config or {}).get("pruner", {})
     method = pruner_cfg.get("method", "razor")
+    syn_w = ((nf.config or {}).get("train") or {}).get("synops_weight") or 0.0
     base = {"position": pruner_cfg.get("positions"), "train_mode": pruner_cfg.get("train_mode"),
             "variant": pruner_cfg.get("variant"), "K": pruner_cfg.get("n_embeddings"),
+            "synops_weight": syn_w or None,
             "trained_with": "E1" if not nf.pruners else ("frozen" if pruner_cfg.get("freeze") else method)}
     if not nf.pruners:
         return [("E1", base, {})]
@@ -162,13 +163,13 @@ def variants(nf, seed: int, val_frames) -> list[tuple[str, dict, dict]]:
     first = trained[min(trained)]
     if method != "razor" or pruner_cfg.get("freeze"):
         label = "frozen" if pruner_cfg.get("freeze") else method
-        settings = base | {"ratio": first.ratio, "events_k": pruner_cfg.get("events_k")}
+        settings = base | {"ratio": pruner_cfg.get("ratio"), "events_k": pruner_cfg.get("events_k")}
         return [(f"{label} (trained)", settings, trained)]
     out = [("razor", base | {"ratio": first.ratio, "inference_ratio": False}, trained)]
     if first.ratio is None:  # a threshold pruner: its own point only
         return out
     n_frames = val_frames.shape[-1]
-    for r in INFERENCE_RATIOS:
+    for r in ratios:
         if abs(r - first.ratio) > 1e-9:
             gates = {k: _with_ratio(p, r) for k, p in trained.items()}
             out.append(("razor", base | {"ratio": r, "inference_ratio": True}, gates))
@@ -197,17 +198,17 @@ def _n_pruned(ratio, n_frames):
     return n_pruned(ratio, n_frames)
 
 
-def measure_run(run: dict, val, test, progress) -> list[dict]:
+def measure_run(run: dict, val, test, progress, ratios=INFERENCE_RATIOS, epsilons=CUTOFF_EPSILONS) -> list[dict]:
     """Every operating point of one trained run on both splits: one row per (variant, cutoff)."""
     from razor_lava.netfile import load_network_file
     from razor_lava.profile.operating_point import calibrated_beta, count_split, summarise, with_gates
 
     nf = load_network_file(Path(run["out"]) / "network.h5")
     rows = []
-    for method, settings, gates in variants(nf, run["seed"], val[0]):
+    for method, settings, gates in variants(nf, run["seed"], val[0], ratios):
         point_nf = with_gates(nf, gates)
         (vc, vo), (tc, to) = count_split(point_nf, val[0]), count_split(point_nf, test[0])
-        for eps in (None, *CUTOFF_EPSILONS):
+        for eps in (None, *epsilons):
             beta = None if eps is None else calibrated_beta(vo, val[1], eps)
             rows.append({"run": run["point"], "seed": run["seed"], "out": run["out"], "method": method,
                          "settings": settings | {"cutoff_epsilon": eps}, "gates": gates, "beta": beta,
@@ -394,9 +395,11 @@ def parse_args(argv=None):
     ap.add_argument("--out", type=output_file, default=str(ROOT / "bench" / "FRONTIER.md"))
     ap.add_argument("--quick", action="store_true",
                     help="a smoke run: the synthetic set, 1 epoch, 100 training and 30 test samples, E1, Razor E2 "
-                         "and uniform E2 trained, seed 0, 4 Lava samples")
+                         "and uniform E2 trained, seed 0, one other ratio and one cutoff epsilon, 4 Lava samples")
     args = ap.parse_args(argv)
+    args.inference_ratios, args.epsilons = INFERENCE_RATIOS, CUTOFF_EPSILONS
     if args.quick:
+        args.inference_ratios, args.epsilons = (0.7,), (0.05,)
         args.datasets = ["synthetic"]
         args.epochs = args.epochs or 1
         args.train_samples = args.train_samples or 100
@@ -435,7 +438,8 @@ def run(args, argv=None) -> int:
     results = {}
     for d in args.datasets:
         val, test = splits[d]
-        rows = [r for run_ in runs if run_["dataset"] == d for r in measure_run(run_, val, test, say)]
+        rows = [r for run_ in runs if run_["dataset"] == d
+                for r in measure_run(run_, val, test, say, args.inference_ratios, args.epsilons)]
         points = aggregate(rows)
         e1 = next(p for p in points if p["method"] == LABELS["E1"] and not p["cutoff"])
         ds = {"points": points, "e1": {"accuracy": e1["accuracy"], "synops": e1["synops"], "seeds": e1["seeds"]},

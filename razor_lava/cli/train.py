@@ -65,6 +65,9 @@ def parse_args(argv=None):
                    help="leave Razor's embeddings and weighting at their random initialisation (a baseline)")
     c = ap.add_argument_group("Top-K cutoff and RCS regulariser (override the config's train section)")
     c.add_argument("--rcs-alpha", type=float, help="weight of the RCS regulariser (0 = off; paper about 0.002)")
+    c.add_argument("--synops-weight", type=float,
+                   help="synop-aware pruning: weight of the fraction of input events the pruners let through "
+                        "(0 = off; bench/FRONTIER.md)")
     c.add_argument("--rcs-ref-fraction", type=float, help="fraction of final timesteps forming the RCS reference")
     cut = c.add_mutually_exclusive_group()
     cut.add_argument("--cutoff-epsilon", type=float,
@@ -81,13 +84,15 @@ def parse_args(argv=None):
 
 # The train-section flags: their ranges are the config schema's (razor_lava.model.config.TRAIN_SCHEMA).
 TRAIN_FLAGS = {"train.rcs_alpha": "--rcs-alpha", "train.rcs_ref_fraction": "--rcs-ref-fraction",
+               "train.synops_weight": "--synops-weight",
                "train.cutoff_epsilon": "--cutoff-epsilon", "train.val_fraction": "--val-fraction",
                "train.select": "--select"}
 
 
 def train_overrides(args) -> dict:
     """The ``train`` config keys given on the command line."""
-    out = {k: getattr(args, k) for k in ("rcs_alpha", "rcs_ref_fraction", "cutoff_epsilon", "val_fraction", "select")
+    out = {k: getattr(args, k) for k in ("rcs_alpha", "rcs_ref_fraction", "synops_weight", "cutoff_epsilon",
+                                         "val_fraction", "select")
            if getattr(args, k) is not None}
     if args.no_cutoff:
         out["cutoff_epsilon"] = None

@@ -66,6 +66,10 @@ DEFAULT_TRAIN = {
     "rcs_alpha": 0.0,
     # Fraction of the final timesteps whose mean activity is the RCS reference (the authors' int(0.3 T)).
     "rcs_ref_fraction": 0.3,
+    # Synop-aware pruning: loss += synops_weight * (the fraction of its input events each Razor pruner's
+    # soft mask lets through, mean over pruners). It teaches the pruner to drop busy frames where it can
+    # spare them (bench/FRONTIER.md); 0 = off, the paper's objective.
+    "synops_weight": 0.0,
     # Top-K cutoff calibrated on the validation split at the end of a run; null = no calibration.
     "cutoff_epsilon": 0.05,
     # Validation split carved from the training set (stratified, the same for every seed): it picks
@@ -189,6 +193,7 @@ TRAIN_SCHEMA = {
     "false_rate": Num(lo=0, hi=1),
     "rcs_alpha": Num(lo=0, note="0 = no RCS regulariser"),
     "rcs_ref_fraction": Num(lo=0, hi=1, lo_open=True),
+    "synops_weight": Num(lo=0, note="0 = the paper's objective"),
     "cutoff_epsilon": Num(lo=0, hi=1, hi_open=True, null=True, note="null = no cutoff"),
     "val_fraction": Num(lo=0, hi=0.5, hi_open=True, note="0 = no validation split"),
     "select": OneOf(("best", "last")),

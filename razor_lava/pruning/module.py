@@ -106,6 +106,7 @@ class EventPruner(nn.Module):
         self.last_keep: torch.Tensor | None = None
         self.last_mask: torch.Tensor | None = None
         self.last_events: torch.Tensor | None = None
+        self.last_cost: torch.Tensor | None = None
 
     @property
     def dim(self) -> int:
@@ -122,6 +123,10 @@ class EventPruner(nn.Module):
         if self.training and self.method == "razor":  # a baseline decides the same way in training
             m = self.mask(x)
             self.last_mask = m.detach()
+            # The soft fraction of this input's events the mask lets through (the synop-aware term of
+            # the loss, train.synops_weight): its gradient lowers the mask of busy frames.
+            ev = (x != 0).flatten(1, -2).sum(dim=1).to(m.dtype)
+            self.last_cost = (m * ev).sum(dim=1) / ev.sum(dim=1).clamp(min=1)
             if self.train_mode == "soft":
                 self.last_keep = None
                 return x * Fp.broadcast_time(m, x)

@@ -183,12 +183,20 @@ def make_loss(train_cfg: dict) -> torch.nn.Module:
     return RateCrossEntropy()
 
 
+def synops_cost(net) -> torch.Tensor | None:
+    """Mean over the Razor pruners of the soft fraction of input events each let through in the last
+    training forward (``EventPruner.last_cost``); None without such pruners."""
+    costs = [p.last_cost.mean() for _, p in net.pruner_items() if p.method == "razor" and p.last_cost is not None]
+    return torch.stack(costs).mean() if costs else None
+
+
 def train_epoch(net, loader, optimizer, loss_fn, device, progress: bool, desc: str,
-                rcs: RCS | None = None) -> tuple[float, float]:
-    """One epoch; returns mean loss (task + RCS term) and training accuracy.
+                rcs: RCS | None = None, synops_weight: float = 0.0) -> tuple[float, float]:
+    """One epoch; returns mean loss (task + RCS term + synop term) and training accuracy.
 
     ``rcs`` (optional): adds ``alpha * reg`` to the loss and accumulates
-    ``reg`` in ``rcs.mean`` (reset here, once per epoch).
+    ``reg`` in ``rcs.mean`` (reset here, once per epoch). ``synops_weight``:
+    adds that times ``synops_cost(net)``.
     """
     net.train()
     if rcs is not None:
@@ -205,6 +213,9 @@ def train_epoch(net, loader, optimizer, loss_fn, device, progress: bool, desc: s
             with capture_activity(net) as records:
                 out = net(x)
             loss = loss_fn(out, y) + rcs.alpha * rcs.penalty(records, out, y)
+        cost = synops_cost(net) if synops_weight else None
+        if cost is not None:
+            loss = loss + synops_weight * cost
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -335,7 +346,8 @@ class _Loop:
                                 generator=torch.Generator().manual_seed(0))
             torch.manual_seed(opts.seed * 100_003 + epoch)
             loss, acc = train_epoch(net, loader, self.optimizer, self.loss_fn, opts.device, opts.progress,
-                                    f"epoch {epoch}/{self.epochs}", rcs=self.rcs)
+                                    f"epoch {epoch}/{self.epochs}", rcs=self.rcs,
+                                    synops_weight=float(self.cfg.train["synops_weight"]))
             t_train = time.perf_counter() - t0
             row = {"epoch": epoch, "lr": lr, "train_loss": loss, "train_accuracy": acc,
                    "seconds_train": round(t_train, 2)}
