@@ -67,8 +67,8 @@ POINTS = {
         ("E2-frozen-r50-ste", {"positions": "E2", "ratio": 0.5, "train_mode": "ste", "freeze": True}, (0,)),
     ],
     "synthetic": [
-        ("E1", {"positions": "E1"}, (0,)),
-        ("E3-r30-soft", {}, (0,)),  # the shipped config
+        ("E1", {"positions": "E1"}, ALL),
+        ("E3-r30-soft", {}, ALL),  # the shipped config
         ("E2-r50-ste", {"positions": "E2", "ratio": 0.5, "train_mode": "ste"}, (0,)),
         ("E3-r50-ste", {"ratio": 0.5, "train_mode": "ste"}, (0,)),
     ],
@@ -351,7 +351,7 @@ def plot(results: dict, path: Path) -> Path:
     """Test accuracy against synop reduction per data set: one curve per method, filled = with the cutoff."""
     from matplotlib.figure import Figure
 
-    from razor_lava.atomic import atomic_path
+    from razor_lava.plots import save_png
 
     fig = Figure(figsize=(6.5 * len(results), 4.8))
     axes = fig.subplots(1, len(results), squeeze=False)[0]
@@ -373,9 +373,7 @@ def plot(results: dict, path: Path) -> Path:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=6, loc="lower left")
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    return path
+    return save_png(fig, path)
 
 
 # ---------------------------------------------------------------- main

@@ -174,7 +174,7 @@ def plot(rows: list[dict], path: Path, title: str) -> Path:
     """Test accuracy per variant, mean with the std over seeds as error bars, each seed as a dot."""
     from matplotlib.figure import Figure
 
-    from razor_lava.atomic import atomic_path
+    from razor_lava.plots import save_png
 
     fig = Figure(figsize=(1.2 * len(rows) + 2, 3.6))
     ax = fig.subplots()
@@ -188,9 +188,7 @@ def plot(rows: list[dict], path: Path, title: str) -> Path:
     ax.set_xticklabels([r["variant"] for r in rows], rotation=20)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    return path
+    return save_png(fig, path)
 
 
 def parse_args(argv=None):

@@ -171,7 +171,7 @@ def plot(results: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from razor_lava.atomic import atomic_path
+    from razor_lava.plots import save_png
 
     names = list(results["datasets"])
     fig, axes = plt.subplots(1, len(names), figsize=(5.5 * len(names), 3.6), squeeze=False)
@@ -184,8 +184,7 @@ def plot(results: dict, path: Path) -> None:
         ax.set_xlabel("samples per second (Lava simulator)")
         ax.set_title(f"{name}: stream / per sample = {ds['throughput_ratio']:.1f}x", fontsize=10)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110)
+    save_png(fig, path)
     plt.close(fig)
 
 

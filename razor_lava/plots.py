@@ -16,6 +16,14 @@ import numpy as np
 from .atomic import atomic_path
 from .errors import DataFormatError
 
+def save_png(fig, path) -> Path:
+    """Write a matplotlib figure as PNG to ``path``, atomically (the one home of that for every plot)."""
+    path = Path(path)
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        fig.savefig(f, dpi=110, format="png")
+    return path
+
+
 # ON events red, OFF events blue, on white; pixels with both look dark purple.
 _ON_RGB = np.array([0.85, 0.10, 0.10])
 _OFF_RGB = np.array([0.10, 0.25, 0.85])
@@ -93,7 +101,4 @@ def plot_class_frames(
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
 
-    path = Path(path)
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        fig.savefig(f, format="png")
-    return path
+    return save_png(fig, path)

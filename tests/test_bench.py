@@ -3,26 +3,17 @@ no Lava), plus one slow Lava test of the plain-netx timing helper."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
+import bench_scripts
+
 ROOT = Path(__file__).parents[1]
 
 
-def _load_bench():
-    """bench/bench.py is a script, not a module of the package: load it from its file (no sys.path change)."""
-    spec = importlib.util.spec_from_file_location("razor_bench", ROOT / "bench" / "bench.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # dataclasses look their module up here
-    spec.loader.exec_module(mod)
-    return mod
-
-
-bench = _load_bench()
+bench = bench_scripts.load("bench")
 
 
 def _row(acc, synops, timesteps, pruned=0, possible=0):

@@ -3,25 +3,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).parents[1]
+import bench_scripts
 
 
-def _load():
-    spec = importlib.util.spec_from_file_location("razor_frontier", ROOT / "bench" / "frontier.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
-
-frontier = _load()
+frontier = bench_scripts.load("frontier")
 
 
 def row(run, seed, method, val_acc, test_acc, val_syn, test_syn, eps=None, **settings):

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import statistics
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).parents[1]
+import bench_scripts
 
 
-def _load():
-    spec = importlib.util.spec_from_file_location("razor_recipe", ROOT / "bench" / "recipe.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
-
-recipe = _load()
+recipe = bench_scripts.load("recipe")
 
 
 def test_summary_is_mean_and_sample_std_over_seeds_per_variant():

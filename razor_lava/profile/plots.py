@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import atomic_path
+from ..plots import save_png
 from ..formatting import si
 
 WITH, WITHOUT = "#1f77b4", "#b0b0b0"  # gates on: blue; gates off: grey
@@ -18,11 +18,7 @@ CUTOFF = "#2ca02c"  # gates + Top-K cutoff: green
 GATE_COLOURS = ("#d62728", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b")
 
 
-def _save(fig, path) -> Path:
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110)
-    return path
+_save = save_png
 
 
 def _count_axis(axis) -> None:

@@ -33,6 +33,7 @@ from torch.utils.data import DataLoader
 
 from ..cutoff.rcs import RCS, capture_activity
 from ..atomic import atomic_path, removed_on_failure, write_text_atomic
+from ..plots import save_png
 from ..errors import DataFormatError, UsageError
 from ..netfile import export_network
 from ..model._slayer import slayer
@@ -163,10 +164,7 @@ def plot_learning_curve(out: Path, history: list[dict], title: str) -> Path:
     a2.legend(fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
-    path = out / "learning_curve.png"
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110)
-    return path
+    return save_png(fig, out / "learning_curve.png")
 
 
 class RateCrossEntropy(torch.nn.Module):
