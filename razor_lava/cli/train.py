@@ -21,7 +21,7 @@ from .common import (existing_dir, non_negative_int, number, output_dir, positiv
                      run_main, seed_int)
 
 PRUNER_FLAGS = ("positions", "n_embeddings", "ratio", "theta", "train_mode", "variant", "method", "events_k",
-                "freeze")
+                "freeze", "infer_ratio")
 
 
 def parse_args(argv=None):
@@ -58,6 +58,8 @@ def parse_args(argv=None):
                    help="Razor, or a trivial rule in its place (bench/FRONTIER.md): events (keep frames with more "
                         "than --events-k events), uniform (temporal subsampling at --ratio), random (--ratio of "
                         "frame positions drawn from --pruner-seed)")
+    g.add_argument("--infer-ratio", type=number(0, 1, hi_open=True),
+                   help="the ratio the trained pruner prunes at inference and in the exported file (default: --ratio)")
     g.add_argument("--events-k", type=non_negative_int, help="the events method's threshold")
     g.add_argument("--pruner-seed", type=non_negative_int,
                    help="seed of the pruner's random initialisation and of the random method's positions")

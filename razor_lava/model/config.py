@@ -50,6 +50,10 @@ DEFAULT_PRUNER = {
     "events_k": None,      # the events method's threshold: keep frames with more than k events
     "seed": 0,             # the pruner's random initialisation; the random method's positions
     "freeze": False,       # embeddings and weighting stay at that initialisation (the "frozen" baseline)
+    # The ratio the trained pruner prunes at inference (validation, cutoff calibration, test, the exported
+    # gates), when it differs from the one it trains with; null: the same. The ratio is a knob of the
+    # decision, not of the weights: bench/FRONTIER.md measures what each pays.
+    "infer_ratio": None,
 }
 DEFAULT_TRAIN = {
     "epochs": 10,
@@ -217,6 +221,7 @@ PRUNER_SCHEMA = {
     "events_k": Num(integer=True, lo=0, null=True, note="the events method's threshold"),
     "seed": Num(integer=True, lo=0),
     "freeze": Flag(),
+    "infer_ratio": Num(lo=0, hi=1, hi_open=True, null=True, note="null = the training ratio"),
 }
 # The data section's framing keys (razor_lava.data.framing.FrameSpec; ``size`` is checked by _pair).
 DATA_SCHEMA = {
@@ -439,6 +444,9 @@ def parse_config(raw: dict, source: str | None = None, any_output: bool = False)
     pruner["theta"], pruner["ratio"] = resolve_method_rule(pruner["method"], DEFAULT_PRUNER["theta"],
                                                            DEFAULT_PRUNER["ratio"], pruner["variant"],
                                                            raw.get("pruner"), source=source)
+    if pruner["infer_ratio"] is not None and (pruner["method"] != "razor" or pruner["ratio"] is None):
+        raise ConfigError("pruner.infer_ratio", "an inference ratio belongs to a Razor pruner that trains with a "
+                          f"ratio; got method {pruner['method']!r}, ratio {pruner['ratio']!r}", source)
     if (pruner["method"] == "events") != (pruner["events_k"] is not None):
         raise ConfigError("pruner.events_k", "the events method needs events_k (keep frames with more than k "
                           f"events), and only it takes one; got method {pruner['method']!r}, events_k "

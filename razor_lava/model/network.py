@@ -141,7 +141,8 @@ class RazorNet(nn.Module):
             shape[0], spatial, n_embeddings=int(p["n_embeddings"]), kernel=int(p["kernel"]),
             pool=tuple(p["pool"]) if spatial else (1, 1), theta=p["theta"], ratio=p["ratio"],
             train_mode=p["train_mode"], variant=p["variant"], input_scale=GRADED_SCALE if graded else 1,
-            method=p["method"], events_k=p["events_k"], seed=int(p["seed"]), freeze=bool(p["freeze"]))
+            method=p["method"], events_k=p["events_k"], seed=int(p["seed"]), freeze=bool(p["freeze"]),
+            infer_ratio=p["infer_ratio"])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for k, block in enumerate(self.blocks, start=1):

@@ -48,13 +48,15 @@ class EventPruner(nn.Module):
     a ratio of frame positions; random draws them from ``seed``).
     seed: the random initialisation of embeddings and weighting (0: round 1's).
     freeze: leave the embeddings and weighting untrained (the mask offset trains).
+    infer_ratio: the ratio the integer decision (eval mode, export) prunes at, if
+    not ``ratio`` (which training keeps using).
     """
 
     def __init__(self, channels: int, spatial: tuple[int, int] | None = None, n_embeddings: int = 4,
                  kernel: int = 3, pool: tuple[int, int] = (1, 1), theta: float | None = None,
                  ratio: float | None = None, train_mode: str = "soft", variant: str = "window",
                  input_scale: int = 1, method: str = "razor", events_k: int | None = None, seed: int = 0,
-                 freeze: bool = False, init_seed: int | None = None):
+                 freeze: bool = False, init_seed: int | None = None, infer_ratio: float | None = None):
         super().__init__()
         if train_mode not in TRAIN_MODES:
             raise ConfigError("pruner.train_mode", f"expected one of {TRAIN_MODES}, got {train_mode!r}")
@@ -85,6 +87,11 @@ class EventPruner(nn.Module):
         self.theta, self.ratio = theta, ratio
         self.train_mode, self.variant, self.input_scale = train_mode, variant, int(input_scale)
         self.method, self.events_k, self.seed, self.freeze = method, events_k, int(seed), bool(freeze)
+        if infer_ratio is not None:
+            if method != "razor" or ratio is None:
+                raise ConfigError("pruner.infer_ratio", "an inference ratio needs a Razor pruner with a ratio")
+            resolve_method_rule(method, None, infer_ratio, variant)
+        self.infer_ratio = infer_ratio
         dim = channels * self.pool[0] * self.pool[1]
         k = max(n_embeddings, 1)
         gen = torch.Generator().manual_seed(self.seed if init_seed is None else int(init_seed))
@@ -176,7 +183,7 @@ class EventPruner(nn.Module):
         return PrunerParams(
             weight=to_int(self.weight, LOGIT_BITS), bias=to_int(self.bias, LOGIT_BITS),
             embeddings=to_int(self.embeddings, EMBED_BITS), theta=self.theta, theta_int=theta_int,
-            ratio=self.ratio, variant=self.variant, pool=self.pool, input_scale=self.input_scale, area=self.area,
+            ratio=self.ratio if self.infer_ratio is None else self.infer_ratio, variant=self.variant, pool=self.pool, input_scale=self.input_scale, area=self.area,
         )
 
     def extra_repr(self) -> str:

@@ -344,3 +344,21 @@ def test_pruner_params_check_the_rule():
 def test_bad_pruner_options_name_the_key(kw, key):
     with pytest.raises(ConfigError, match=key):
         EventPruner(4, (8, 8), **kw)
+
+
+def test_infer_ratio_prunes_at_inference_what_training_does_not():
+    from razor_lava.model.config import parse_config
+    from netfiles import CONV
+
+    x = (torch.rand(3, 2, 4, 4, 20, generator=torch.Generator().manual_seed(0)) < 0.5).float()
+    p = EventPruner(2, (4, 4), ratio=0.3, train_mode="ste", infer_ratio=0.5)
+    p.train()
+    p(x)
+    assert (p.last_keep.sum(dim=1) == 14).all()  # training: 30% of 20 frames pruned
+    p.eval()
+    p(x)
+    assert (p.last_keep.sum(dim=1) == 10).all() and p.quantized().ratio == 0.5  # inference and export: 50%
+    with pytest.raises(ConfigError, match="pruner.infer_ratio"):
+        parse_config(dict(CONV, pruner={"positions": [2], "theta": 0.5, "infer_ratio": 0.5}))
+    with pytest.raises(ConfigError, match="pruner.infer_ratio"):
+        EventPruner(2, (4, 4), method="uniform", ratio=0.3, infer_ratio=0.5)
