@@ -27,8 +27,9 @@ def test_points_are_compared_with_e1_on_the_seeds_they_share_and_the_best_is_cho
     rows += [row("A", s, "razor", 0.895, 0.80, 250, 250, ratio=0.5) for s in (0, 1)]
     rows += [row("B", s, "razor", 0.885, 0.95, 100, 100, ratio=0.7) for s in (0, 1)]
     rows += [row("C", 5, "razor", 0.99, 0.99, 1, 1)]  # a seed without E1: not compared
+    rows += [row("D", 0, "razor", 0.95, 0.95, 10, 10)]  # one seed of E1's two: compared, never the best
     points = {p["run"]: p for p in frontier.aggregate(rows)}
-    assert set(points) == {"E1", "A", "B"}
+    assert set(points) == {"E1", "A", "B", "D"} and points["D"]["seeds"] == [0]
     a = points["A"]
     assert a["seeds"] == [0, 1] and a["synops_e1"] == pytest.approx(1050) and a["synops_reduction"] == pytest.approx(4.2)
     assert a["accuracy_e1"] == pytest.approx(0.905) and a["val_synops_reduction"] == pytest.approx(4.0)
