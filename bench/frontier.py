@@ -355,29 +355,46 @@ def markdown(results: dict, meta: dict) -> str:
     return "\n".join(lines)
 
 
+def pareto(points: list[dict]) -> list[dict]:
+    """The points no other point beats on both test accuracy and synop reduction, by reduction."""
+    front, best = [], -1.0
+    for p in sorted(points, key=lambda p: (-p["synops_reduction"], -p["accuracy"])):
+        if p["accuracy"] > best:
+            front.append(p)
+            best = p["accuracy"]
+    return front[::-1]
+
+
 def plot(results: dict, path: Path) -> Path:
-    """Test accuracy against synop reduction per data set: one curve per method, filled = with the cutoff."""
+    """Test accuracy against synop reduction per data set: each method's points (faint) and its Pareto
+    front (line); filled markers and solid lines with the cutoff, hollow and dashed without."""
     from matplotlib.figure import Figure
 
     from razor_lava.plots import save_png
 
-    fig = Figure(figsize=(6.5 * len(results), 4.8))
+    fig = Figure(figsize=(6.5 * len(results), 5.0))
     axes = fig.subplots(1, len(results), squeeze=False)[0]
     colors = {}
     for ax, (name, ds) in zip(axes, results.items()):
         acc_e1 = 100 * ds["e1"]["accuracy"]
         ax.axhline(acc_e1, color="k", lw=0.8, ls=":")
         ax.axhline(acc_e1 - 100 * MAX_LOSS, color="k", lw=0.8, ls="--", label="E1 - 1 pt")
-        curves: dict[tuple, list] = {}
+        groups: dict[tuple, list] = {}
         for p in ds["points"]:
-            curves.setdefault((p["method"], p["cutoff"]), []).append(p)
-        for (method, cut), ps in sorted(curves.items()):
+            groups.setdefault((p["method"], p["cutoff"]), []).append(p)
+        for (method, cut), ps in sorted(groups.items()):
             color = colors.setdefault(method, f"C{len(colors) % 10}")
-            ps = sorted(ps, key=lambda p: p["synops_reduction"])
-            ax.plot([p["synops_reduction"] for p in ps], [100 * p["accuracy"] for p in ps], "-o" if cut else "--o",
-                    color=color, mfc=color if cut else "white", ms=5, lw=1,
+            ax.scatter([p["synops_reduction"] for p in ps], [100 * p["accuracy"] for p in ps], s=9, color=color,
+                       alpha=0.25)
+            front = pareto(ps)
+            ax.plot([p["synops_reduction"] for p in front], [100 * p["accuracy"] for p in front],
+                    "-o" if cut else "--o", color=color, mfc=color if cut else "white", ms=5, lw=1.2,
                     label=f"{method}{' + cutoff' if cut else ''}")
-        ax.set(xscale="log", xlabel="synops reduction vs E1 (x, log)", ylabel="test accuracy, %", title=name)
+        best = ds.get("best")
+        if best:
+            ax.plot(best["synops_reduction"], 100 * best["accuracy"], "*", color="k", ms=14, label="best (validation)")
+        ax.set(xscale="log", xlabel="synops reduction vs E1 (x, log)", ylabel="test accuracy, %", title=name,
+               ylim=(max(0.0, acc_e1 - 25), min(100.0, acc_e1 + 15)))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=6, loc="lower left")
     fig.tight_layout()
@@ -428,8 +445,17 @@ def run(args, argv=None) -> int:
     import lava.magma.runtime.runtime  # noqa: F401
 
     # Cutoff steps that fall back to "never exit" are part of each point's table; one warning per
-    # calibration (hundreds here) would drown the progress lines.
-    logging.getLogger("razor_lava.cutoff.calibrate").setLevel(logging.ERROR)
+    # calibration (hundreds here) would drown the progress lines. Restored on the way out.
+    calib_log = logging.getLogger("razor_lava.cutoff.calibrate")
+    level = calib_log.level
+    calib_log.setLevel(logging.ERROR)
+    try:
+        return _run(args, argv)
+    finally:
+        calib_log.setLevel(level)
+
+
+def _run(args, argv) -> int:
     t0 = time.perf_counter()
     say = lambda m: print(f"[{(time.perf_counter() - t0) / 60:5.1f} min] {m}", flush=True)  # noqa: E731
     splits = {d: load_splits(args, d) for d in args.datasets}

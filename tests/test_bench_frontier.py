@@ -41,9 +41,13 @@ def test_points_are_compared_with_e1_on_the_seeds_they_share_and_the_best_is_cho
 
 @pytest.mark.slow
 def test_quick_frontier_writes_every_point_and_checks_the_best_one_on_lava(tmp_path):
+    import logging
+
     out = tmp_path / "FRONTIER.md"
+    level = logging.getLogger("razor_lava.cutoff.calibrate").level
     assert frontier.main(["--quick", "--work", str(tmp_path / "work"), "--out", str(out),
                           "--cache-dir", str(tmp_path / "cache")]) == 0
+    assert logging.getLogger("razor_lava.cutoff.calibrate").level == level  # its quieting does not leak
     data = json.loads(out.with_suffix(".json").read_text())
     ds = data["datasets"]["synthetic"]
     points = ds["points"]

@@ -64,6 +64,6 @@ def test_non_editable_install_runs_outside_the_checkout(tmp_path):
     _run(["-m", "razor_lava.demo", "--out", "report", "--epochs", "1", "--train-samples", "60", "--test-samples",
           "20", "--deploy-samples", "1", "--profile-samples", "20", "--lava-check", "1"], elsewhere, env, 900)
     summary = json.loads((elsewhere / "report" / "summary.json").read_text())
-    assert summary["train"]["config"] == "razor_lava/configs/synthetic_small.yaml"
+    assert summary["train"]["config"] == "razor_lava/configs/synthetic_frontier.yaml"
     assert summary["deploy"]["agreement"] == 1.0 and summary["profile"]["lava_counts_equal"]
     assert (elsewhere / "report" / "summary.md").is_file() and (elsewhere / "report" / "run" / "network.h5").is_file()
