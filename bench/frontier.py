@@ -20,8 +20,9 @@ test accuracy, synops per sample (total and per layer, what was spent before the
 frames pruned, timesteps run. A point is aggregated over the seeds it shares with E1; its
 ``synops_reduction`` is E1's synops per sample / its own (same seeds), its ``accuracy_e1`` E1's accuracy.
 The best point is chosen on the **validation** split (largest synop reduction at no more than 1 pt below
-E1's validation accuracy, among the points measured on all of E1's seeds) and reported on the test split; its synops are checked on Lava (the
-streamed network with Lava's counters, ``--lava-samples`` test samples): they must be equal.
+E1's validation accuracy, among the points measured on all of E1's seeds) and reported on the test split;
+its synops are checked on Lava (the streamed network with Lava's counters, ``--lava-samples`` test
+samples): they must be equal.
 
     python bench/frontier.py --work runs/frontier --out bench/FRONTIER.md
     python bench/frontier.py --quick --work /tmp/fq --out /tmp/fq/FRONTIER.md   # a smoke run (minutes)
@@ -43,6 +44,7 @@ import statistics
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -150,6 +152,7 @@ def load_splits(args, dataset: str):
 def variants(nf, seed: int, val_frames, ratios=INFERENCE_RATIOS) -> list[tuple[str, dict, dict]]:
     """``(method, settings, gates)`` of every operating point of one trained network (gates: layer -> rule)."""
     from razor_lava.pruning.baselines import baseline_like, frozen_pruner
+    from razor_lava.pruning.params import n_pruned
     from razor_lava.profile.operating_point import tuned_events_gates
 
     pruner_cfg = (nf.config or {}).get("pruner", {})
@@ -173,15 +176,16 @@ def variants(nf, seed: int, val_frames, ratios=INFERENCE_RATIOS) -> list[tuple[s
     n_frames = val_frames.shape[-1]
     for r in ratios:
         if abs(r - first.ratio) > 1e-9:
-            gates = {k: _with_ratio(p, r) for k, p in trained.items()}
+            gates = {k: replace(p, ratio=r) for k, p in trained.items()}
             out.append(("razor", base | {"ratio": r, "inference_ratio": True}, gates))
-    fraction = {k: _n_pruned(p.ratio, n_frames) / n_frames for k, p in trained.items()}
+    fraction = {k: n_pruned(p.ratio, n_frames) / n_frames for k, p in trained.items()}
     events = tuned_events_gates(nf, val_frames, fraction)
     same = base | {"ratio": first.ratio, "swapped_into": "razor"}
     # Settings name a point across seeds; what differs per seed (the tuned k) is reported per seed.
     out.append(("events (in Razor's place)", same | {"events_k": "tuned per seed on validation"}, events))
     for m in ("uniform", "random"):
-        out.append((f"{m} (in Razor's place)", same | ({"positions_seed": "the run's seed"} if m == "random" else {}),
+        seeded = {"positions_seed": "the run's seed"} if m == "random" else {}
+        out.append((f"{m} (in Razor's place)", same | seeded,
                     {k: baseline_like(m, p, n_frames, ratio=p.ratio, seed=seed) for k, p in trained.items()}))
     shapes = nf.pruner_in_shapes
     out.append(("frozen (in Razor's place)", same | {"init_seed": "1000 + the run's seed"},
@@ -190,20 +194,11 @@ def variants(nf, seed: int, val_frames, ratios=INFERENCE_RATIOS) -> list[tuple[s
     return out
 
 
-def _with_ratio(p, ratio):
-    from dataclasses import replace
-    return replace(p, ratio=ratio)
-
-
-def _n_pruned(ratio, n_frames):
-    from razor_lava.pruning.params import n_pruned
-    return n_pruned(ratio, n_frames)
-
-
 def measure_run(run: dict, val, test, progress, ratios=INFERENCE_RATIOS, epsilons=CUTOFF_EPSILONS) -> list[dict]:
     """Every operating point of one trained run on both splits: one row per (variant, cutoff)."""
     from razor_lava.netfile import load_network_file
-    from razor_lava.profile.operating_point import calibrated_beta, count_split, summarise, with_gates
+    from razor_lava.cutoff.calibrate import calibrate
+    from razor_lava.profile.operating_point import count_split, summarise, with_gates
 
     nf = load_network_file(Path(run["out"]) / "network.h5")
     rows = []
@@ -211,7 +206,7 @@ def measure_run(run: dict, val, test, progress, ratios=INFERENCE_RATIOS, epsilon
         point_nf = with_gates(nf, gates)
         (vc, vo), (tc, to) = count_split(point_nf, val[0]), count_split(point_nf, test[0])
         for eps in (None, *epsilons):
-            beta = None if eps is None else calibrated_beta(vo, val[1], eps)
+            beta = None if eps is None else calibrate(vo, val[1], eps)["beta"]
             rows.append({"run": run["point"], "seed": run["seed"], "out": run["out"], "method": method,
                          "events_k": {str(k): g.theta_int for k, g in gates.items()} if method.startswith("events")
                          else None,
@@ -244,8 +239,9 @@ def aggregate(rows: list[dict]) -> list[dict]:
         mean = lambda split, k, rows=rs: statistics.fmean(r[split][k] for r in rows)  # noqa: E731
         std = lambda split, k: statistics.stdev(r[split][k] for r in rs) if len(rs) > 1 else 0.0  # noqa: E731
         base = [e1[s] for s in seeds]
-        p = {"method": label(rs[0]["method"]), "run": rs[0]["run"], "settings": rs[0]["settings"], "cutoff": rs[0]["settings"]["cutoff_epsilon"] is not None,
-             "seeds": seeds, "accuracy": mean("test", "accuracy"), "accuracy_std": std("test", "accuracy"),
+        p = {"method": label(rs[0]["method"]), "run": rs[0]["run"], "settings": rs[0]["settings"],
+             "cutoff": rs[0]["settings"]["cutoff_epsilon"] is not None, "seeds": seeds,
+             "accuracy": mean("test", "accuracy"), "accuracy_std": std("test", "accuracy"),
              "accuracy_e1": mean("test", "accuracy", base), "val_accuracy": mean("val", "accuracy"),
              "val_accuracy_e1": mean("val", "accuracy", base), "synops": mean("test", "synops"),
              "synops_e1": mean("test", "synops", base)}
@@ -256,8 +252,8 @@ def aggregate(rows: list[dict]) -> list[dict]:
         p["synops_per_layer"] = {nm: statistics.fmean(r["test"]["synops_per_layer"][nm] for r in rs)
                                  for nm in rs[0]["test"]["synops_per_layer"]}
         p["per_seed"] = [{"seed": r["seed"], "accuracy": r["test"]["accuracy"], "synops": r["test"]["synops"],
-                          "val_accuracy": r["val"]["accuracy"], **({"events_k": r["events_k"]} if r.get("events_k") else {})}
-                         for r in rs]
+                          "val_accuracy": r["val"]["accuracy"],
+                          **({"events_k": r["events_k"]} if r.get("events_k") else {})} for r in rs]
         p["_rows"] = rs
         points.append(p)
     return points
@@ -284,7 +280,6 @@ def lava_check(point: dict, test, n: int, work: Path, dataset: str) -> dict:
     Lava's synops per sample against the frontier's SLAYER count of the same samples."""
     from razor_lava.netfile import load_network_file, write_operating_point
     from razor_lava.profile.deploy_synops import deploy_counting
-    from razor_lava.profile.operating_point import count_split, summarise
 
     row = point["_rows"][0]
     beta = row["beta"]
@@ -292,9 +287,10 @@ def lava_check(point: dict, test, n: int, work: Path, dataset: str) -> dict:
                                  None if beta is None else {"beta": beta, "epsilon": row["settings"]["cutoff_epsilon"]})
     nf = load_network_file(path)
     frames, labels = test[0][:n], test[1][:n]
+    # deploy_counting's own SLAYER pass of these samples is the frontier's count (count_reference, spent
+    # before the rule's exits): no second pass.
     rep = deploy_counting(nf, frames, labels, cutoff=beta is not None, mode="stream")
-    counts, out = count_split(nf, frames)
-    expected = summarise(nf, counts, out, labels, beta)["synops"]
+    expected = rep["slayer_synops_per_sample"]
     return {"network": str(path), "seed": row["seed"], "samples": int(len(labels)),
             "output_agreement": rep["agreement"], "synops_agreement": rep["synops_agreement"],
             "lava_synops_per_sample": rep["lava_synops_per_sample"], "frontier_synops_per_sample": expected,

@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import ConfigError
-from ..pruning.params import METHODS, TRAIN_MODES, VARIANTS, resolve_method_rule
+from ..pruning.params import METHODS, TRAIN_MODES, VARIANTS, check_method_options, resolve_method_rule
 
 LAYER_TYPES = ("conv", "pool", "flatten", "dense")
 WEIGHTED = ("conv", "pool", "dense")
@@ -444,13 +444,8 @@ def parse_config(raw: dict, source: str | None = None, any_output: bool = False)
     pruner["theta"], pruner["ratio"] = resolve_method_rule(pruner["method"], DEFAULT_PRUNER["theta"],
                                                            DEFAULT_PRUNER["ratio"], pruner["variant"],
                                                            raw.get("pruner"), source=source)
-    if pruner["infer_ratio"] is not None and (pruner["method"] != "razor" or pruner["ratio"] is None):
-        raise ConfigError("pruner.infer_ratio", "an inference ratio belongs to a Razor pruner that trains with a "
-                          f"ratio; got method {pruner['method']!r}, ratio {pruner['ratio']!r}", source)
-    if (pruner["method"] == "events") != (pruner["events_k"] is not None):
-        raise ConfigError("pruner.events_k", "the events method needs events_k (keep frames with more than k "
-                          f"events), and only it takes one; got method {pruner['method']!r}, events_k "
-                          f"{pruner['events_k']!r}", source)
+    check_method_options(pruner["method"], pruner["ratio"], pruner["events_k"], pruner["infer_ratio"],
+                         pruner["variant"], source=source)
     train = _merge(DEFAULT_TRAIN, raw.get("train"), "train", source)
     _check_section(train, TRAIN_SCHEMA, "train", source)
     train["augment"] = _merge({k: 0 for k in AUGMENT_SCHEMA}, train["augment"], "train.augment", source)

@@ -17,11 +17,10 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from ..cutoff.calibrate import calibrate
 from ..cutoff.rule import exit_decisions
 from ..deployment.evaluate import predict_payloads
 from ..netfile import NetworkFile
-from ..pruning.baselines import events_gate, tune_events_k
+from ..pruning.baselines import baseline_like, tune_events_k
 from ..pruning.params import PrunerParams
 from .counts import SynopCounts
 from .cutoff_spent import spent_counts
@@ -39,11 +38,6 @@ def count_split(nf: NetworkFile, frames: np.ndarray) -> tuple[SynopCounts, np.nd
     """One counted SLAYER pass: the synop counts and the outputs (payloads ``N x n_out x T``)."""
     counts, ref = count_reference(nf, frames)
     return counts, ref["output"]
-
-
-def calibrated_beta(out: np.ndarray, labels, epsilon: float) -> np.ndarray:
-    """The cutoff thresholds calibrated on ``out`` (the validation split's outputs) for ``epsilon``."""
-    return calibrate(out, labels, epsilon)["beta"]
 
 
 def summarise(nf: NetworkFile, counts: SynopCounts, out: np.ndarray, labels, beta=None) -> dict:
@@ -104,12 +98,8 @@ def tuned_events_gates(nf: NetworkFile, frames: np.ndarray, targets: dict[int, f
     Gates are tuned in layer order: a gate's input depends on the gates before it, so each is tuned with
     the ones before it already in place (the ones after it keep every non-empty frame, ``k = 0``).
     """
-    def gate(k, like):
-        return events_gate(like.dim, k, pool=like.pool, input_scale=like.input_scale, area=like.area,
-                           variant=like.variant)
-
-    gates = {i: gate(0, p) for i, p in nf.pruners.items()}
+    gates = {i: baseline_like("events", p, k=0) for i, p in nf.pruners.items()}
     for i in sorted(nf.pruners):
         sums = gate_input_sums(with_gates(nf, gates), frames)[i]
-        gates[i] = gate(tune_events_k(sums, targets[i]), nf.pruners[i])
+        gates[i] = baseline_like("events", nf.pruners[i], k=tune_events_k(sums, targets[i]))
     return gates

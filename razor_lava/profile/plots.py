@@ -18,9 +18,6 @@ CUTOFF = "#2ca02c"  # gates + Top-K cutoff: green
 GATE_COLOURS = ("#d62728", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b")
 
 
-_save = save_png
-
-
 def _count_axis(axis) -> None:
     """Tick labels like 1.5M instead of matplotlib's 1e6 offset."""
     from matplotlib.ticker import FuncFormatter
@@ -88,7 +85,7 @@ def plot_synops_per_frame(report: dict, path) -> Path:
     axes[-1].set_xlabel("frame index")
     axes[-1].set_xticks(t[:: max(1, len(t) // 15)])
     fig.tight_layout()
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def plot_synops_per_layer(report: dict, path) -> Path:
@@ -123,7 +120,7 @@ def plot_synops_per_layer(report: dict, path) -> Path:
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8, loc="upper right")
     fig.tight_layout()
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def plot_totals(report: dict, path) -> Path:
@@ -183,7 +180,7 @@ def plot_totals(report: dict, path) -> Path:
         a2.set_xlabel(a2.get_xlabel() + "\n" + "; ".join(notes) + "; others: synops only", fontsize=9)
     a2.grid(axis="x", alpha=0.3)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def plot_report(report: dict, out_dir) -> dict[str, Path]:

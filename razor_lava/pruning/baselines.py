@@ -60,12 +60,12 @@ def schedule_gate(dim: int, pruned, n_frames: int, *, pool=(1, 1), input_scale: 
                         frame_bias=bias)
 
 
-def baseline(method: str, dim: int, n_frames: int, *, k: int | None = None, ratio: float | None = None,
+def baseline(method: str, dim: int, n_frames: int | None = None, *, k: int | None = None, ratio: float | None = None,
              seed: int = 0, pool=(1, 1), input_scale: int = 1, area: int = 1, variant: str = "window"
              ) -> PrunerParams:
     """The baseline ``method`` for an input of descriptor size ``dim`` and a window of ``n_frames``.
 
-    events: needs ``k``; uniform / random: need ``ratio`` (random also ``seed``).
+    events: needs ``k``; uniform / random: need ``ratio`` and ``n_frames`` (random also ``seed``).
     """
     fields = dict(pool=pool, input_scale=input_scale, area=area, variant=variant)
     if method == "events":
@@ -73,14 +73,14 @@ def baseline(method: str, dim: int, n_frames: int, *, k: int | None = None, rati
             raise ValueError("the events baseline needs its threshold k")
         return events_gate(dim, k, **fields)
     if method in SCHEDULES:
-        if ratio is None:
-            raise ValueError(f"the {method} baseline needs a ratio")
+        if ratio is None or n_frames is None:
+            raise ValueError(f"the {method} baseline needs a ratio and the window's n_frames")
         pruned = uniform_positions(ratio, n_frames) if method == "uniform" else random_positions(ratio, n_frames, seed)
         return schedule_gate(dim, pruned, n_frames, **fields)
     raise ValueError(f"unknown baseline {method!r}: expected one of {METHODS[1:]}")
 
 
-def baseline_like(method: str, like: PrunerParams, n_frames: int, **rule) -> PrunerParams:
+def baseline_like(method: str, like: PrunerParams, n_frames: int | None = None, **rule) -> PrunerParams:
     """``baseline`` in the place of the pruner ``like``: its descriptor size, pool, units and variant."""
     return baseline(method, like.dim, n_frames, pool=like.pool, input_scale=like.input_scale, area=like.area,
                     variant=rule.pop("variant", like.variant), **rule)
@@ -98,7 +98,7 @@ def frozen_pruner(like: PrunerParams, channels: int, spatial, n_embeddings: int,
         raise ValueError("frozen_pruner replaces ratio pruners only (a threshold belongs to trained embeddings)")
     return EventPruner(channels, spatial, n_embeddings=n_embeddings, kernel=kernel, pool=like.pool,
                        ratio=like.ratio, variant=like.variant, input_scale=like.input_scale,
-                       init_seed=seed).quantized()
+                       seed=seed).quantized()
 
 
 def fraction_pruned(sums: np.ndarray, k: int) -> float:

@@ -25,7 +25,8 @@ from ..errors import ConfigError
 from . import functional as Fp
 from .baselines import baseline
 from .decide import decide_batch
-from .params import EMBED_BITS, LOGIT_BITS, METHODS, TRAIN_MODES, PrunerParams, resolve_method_rule
+from .params import (EMBED_BITS, LOGIT_BITS, METHODS, TRAIN_MODES, PrunerParams, check_method_options,
+                     resolve_method_rule)
 
 
 class EventPruner(nn.Module):
@@ -56,20 +57,16 @@ class EventPruner(nn.Module):
                  kernel: int = 3, pool: tuple[int, int] = (1, 1), theta: float | None = None,
                  ratio: float | None = None, train_mode: str = "soft", variant: str = "window",
                  input_scale: int = 1, method: str = "razor", events_k: int | None = None, seed: int = 0,
-                 freeze: bool = False, init_seed: int | None = None, infer_ratio: float | None = None):
+                 freeze: bool = False, infer_ratio: float | None = None):
         super().__init__()
         if train_mode not in TRAIN_MODES:
             raise ConfigError("pruner.train_mode", f"expected one of {TRAIN_MODES}, got {train_mode!r}")
         if method not in METHODS:
             raise ConfigError("pruner.method", f"expected one of {METHODS}, got {method!r}")
-        if method == "events":
-            if events_k is None or isinstance(events_k, bool) or int(events_k) != events_k or events_k < 0:
-                raise ConfigError("pruner.events_k", f"the events method keeps frames with more than k events: "
-                                  f"expected an integer k >= 0, got {events_k!r}")
-            theta, ratio = None, None  # not used by this rule
         if method == "razor" and theta is None and ratio is None:
             theta = 0.5
         theta, ratio = resolve_method_rule(method, theta, ratio, variant)
+        check_method_options(method, ratio, events_k, infer_ratio, variant)
         if kernel < 1 or kernel % 2 == 0:
             raise ConfigError("pruner.kernel", f"expected an odd temporal kernel >= 1, got {kernel}")
         if n_embeddings < 0:
@@ -87,14 +84,10 @@ class EventPruner(nn.Module):
         self.theta, self.ratio = theta, ratio
         self.train_mode, self.variant, self.input_scale = train_mode, variant, int(input_scale)
         self.method, self.events_k, self.seed, self.freeze = method, events_k, int(seed), bool(freeze)
-        if infer_ratio is not None:
-            if method != "razor" or ratio is None:
-                raise ConfigError("pruner.infer_ratio", "an inference ratio needs a Razor pruner with a ratio")
-            resolve_method_rule(method, None, infer_ratio, variant)
         self.infer_ratio = infer_ratio
         dim = channels * self.pool[0] * self.pool[1]
         k = max(n_embeddings, 1)
-        gen = torch.Generator().manual_seed(self.seed if init_seed is None else int(init_seed))
+        gen = torch.Generator().manual_seed(self.seed)
         self.embeddings = nn.Parameter(torch.randn(k, dim, generator=gen))
         if n_embeddings > 0:
             bound = 1.0 / math.sqrt(dim * kernel)
@@ -132,7 +125,7 @@ class EventPruner(nn.Module):
             self.last_mask = m.detach()
             # The soft fraction of this input's events the mask lets through (the synop-aware term of
             # the loss, train.synops_weight): its gradient lowers the mask of busy frames.
-            ev = (x != 0).flatten(1, -2).sum(dim=1).to(m.dtype)
+            ev = events_per_frame(x).to(m.dtype)
             self.last_cost = (m * ev).sum(dim=1) / ev.sum(dim=1).clamp(min=1)
             if self.train_mode == "soft":
                 self.last_keep = None
@@ -145,7 +138,7 @@ class EventPruner(nn.Module):
         keep = self.decide(x)
         self.last_keep = keep
         # Events (non-zero entries) per frame at this pruner's input, for "events removed".
-        self.last_events = (x != 0).flatten(1, -2).sum(dim=1).cpu()
+        self.last_events = events_per_frame(x).cpu()
         return x * Fp.broadcast_time(keep.to(device=x.device, dtype=x.dtype), x)
 
     def decide(self, x: torch.Tensor) -> torch.Tensor:
@@ -183,15 +176,22 @@ class EventPruner(nn.Module):
         return PrunerParams(
             weight=to_int(self.weight, LOGIT_BITS), bias=to_int(self.bias, LOGIT_BITS),
             embeddings=to_int(self.embeddings, EMBED_BITS), theta=self.theta, theta_int=theta_int,
-            ratio=self.ratio if self.infer_ratio is None else self.infer_ratio, variant=self.variant, pool=self.pool, input_scale=self.input_scale, area=self.area,
+            ratio=self.ratio if self.infer_ratio is None else self.infer_ratio, variant=self.variant,
+            pool=self.pool, input_scale=self.input_scale, area=self.area,
         )
 
     def extra_repr(self) -> str:
         rule = f"ratio={self.ratio}" if self.ratio is not None else f"theta={self.theta}"
         if self.method == "events":
             rule = f"events_k={self.events_k}"
-        return (f"method={self.method}, C={self.channels}, spatial={self.spatial}, K={self.n_embeddings}, kernel={self.kernel}, "
+        return (f"method={self.method}, C={self.channels}, spatial={self.spatial}, K={self.n_embeddings}, "
+                f"kernel={self.kernel}, "
                 f"pool={self.pool}, {rule}, train_mode={self.train_mode}, variant={self.variant}")
+
+
+def events_per_frame(x: torch.Tensor) -> torch.Tensor:
+    """Non-zero entries of each frame of ``x`` (``N x ... x T``): ``N x T``."""
+    return (x != 0).flatten(1, -2).sum(dim=1)
 
 
 def payloads(x: torch.Tensor, input_scale: int) -> np.ndarray:

@@ -113,6 +113,24 @@ def resolve_method_rule(method: str, theta, ratio, variant: str = "window", over
     return theta, ratio
 
 
+def check_method_options(method: str, ratio, events_k=None, infer_ratio=None, variant: str = "window", *,
+                         source: str | None = None) -> None:
+    """The options only some methods take, checked in one place (the config and ``EventPruner``):
+    ``events_k`` (an integer >= 0) with the events method and only with it; ``infer_ratio`` with a Razor
+    pruner that trains with a ratio."""
+    if (method == "events") != (events_k is not None):
+        raise ConfigError("pruner.events_k", "the events method needs events_k (keep frames with more than k "
+                          f"events), and only it takes one; got method {method!r}, events_k {events_k!r}", source)
+    if events_k is not None and (not isinstance(events_k, numbers.Integral) or isinstance(events_k, bool)
+                                 or events_k < 0):
+        raise ConfigError("pruner.events_k", f"expected an integer k >= 0, got {events_k!r}", source)
+    if infer_ratio is not None:
+        if method != "razor" or ratio is None:
+            raise ConfigError("pruner.infer_ratio", "an inference ratio belongs to a Razor pruner that trains with "
+                              f"a ratio; got method {method!r}, ratio {ratio!r}", source)
+        resolve_rule(None, infer_ratio, variant, key="pruner.infer_ratio", source=source)
+
+
 def n_pruned(ratio: float, n_frames: int) -> int:
     """Frames a razor ratio prunes from a window of ``n_frames``: round half up."""
     return int(np.floor(ratio * n_frames + 0.5))
