@@ -316,6 +316,13 @@ def _format_version(r: _Reader, f: h5py.File) -> int | None:
     return int(version)
 
 
+def decode_frame_spec(spec: dict) -> FrameSpec:
+    """A ``FrameSpec`` from its JSON form (``asdict``, with lists for tuples)."""
+    spec = dict(spec, sensor_size=tuple(spec["sensor_size"]))
+    spec["size"] = tuple(spec["size"]) if spec.get("size") else None
+    return FrameSpec(**spec)
+
+
 def _read(r: _Reader, f: h5py.File, num_layers: int | None) -> NetworkFile:
     version = _format_version(r, f)  # first: a damaged razor_lava file is reported as damaged
     layers = _layers(r, f, num_layers)
@@ -334,9 +341,7 @@ def _read(r: _Reader, f: h5py.File, num_layers: int | None) -> NetworkFile:
     except (yaml.YAMLError, json.JSONDecodeError) as e:
         raise r.fail(f"razor: unreadable config, classes or frame_spec attribute ({type(e).__name__}: {e})") from None
     if spec is not None:
-        spec["sensor_size"] = tuple(spec["sensor_size"])
-        spec["size"] = tuple(spec["size"]) if spec.get("size") else None
-        nf.frame_spec = FrameSpec(**spec)
+        nf.frame_spec = decode_frame_spec(spec)
     offset = 1 if nf.format_version == 1 else 0  # version 1 keyed pruners by config index
     for key, pg in g.get("pruners", {}).items():
         where = f"razor/pruners/{key}"

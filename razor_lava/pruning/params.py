@@ -199,3 +199,40 @@ class PrunerParams:
     @property
     def kernel(self) -> int:
         return self.weight.shape[2]
+
+
+_RECORD_ARRAYS = ("weight", "bias", "embeddings", "lut")
+
+
+def pruner_record(p: PrunerParams, in_shape) -> dict:
+    """``p`` as a flat mapping of numbers, strings and int64 arrays (NaN for an absent ratio / theta), with the
+    shape it sees: what a NIR graph's metadata carries (``interop``); ``pruner_from_record`` inverts it."""
+    rec = {name: np.asarray(getattr(p, name), dtype=np.int64) for name in _RECORD_ARRAYS}
+    rec.update(variant=p.variant, ratio=np.nan if p.ratio is None else float(p.ratio),
+               theta=np.nan if p.theta is None else float(p.theta), pool=np.array(p.pool, dtype=np.int64),
+               input_scale=int(p.input_scale), area=int(p.area), in_shape=np.array(in_shape, dtype=np.int64))
+    if p.theta_int is not None:
+        rec["theta_int"] = int(p.theta_int)
+    if p.frame_bias is not None:
+        rec["frame_bias"] = np.asarray(p.frame_bias, dtype=np.int64)
+    return rec
+
+
+def pruner_from_record(rec: dict) -> tuple[PrunerParams, tuple[int, ...]]:
+    """``(params, in_shape)`` from a ``pruner_record`` mapping; ``ConfigError`` / ``KeyError`` where it is not one."""
+    def number(key):
+        v = float(np.asarray(rec[key]))
+        return None if np.isnan(v) else v
+
+    def text(v):
+        v = np.asarray(v).item() if not isinstance(v, str) else v
+        return v.decode() if isinstance(v, bytes) else str(v)
+
+    params = PrunerParams(
+        **{name: np.asarray(rec[name], dtype=np.int64) for name in _RECORD_ARRAYS},
+        theta=number("theta"), ratio=number("ratio"),
+        theta_int=int(np.asarray(rec["theta_int"])) if "theta_int" in rec else None,
+        variant=text(rec["variant"]), pool=tuple(int(v) for v in np.ravel(rec["pool"])),
+        input_scale=int(np.asarray(rec["input_scale"])), area=int(np.asarray(rec["area"])),
+        frame_bias=np.asarray(rec["frame_bias"], dtype=np.int64) if "frame_bias" in rec else None)
+    return params, tuple(int(v) for v in np.ravel(rec["in_shape"]))

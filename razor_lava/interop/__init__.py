@@ -1,0 +1,18 @@
+"""Other tools' formats: NIR graphs (``nir_export``, ``nir_import``) and tonic data sets (``tonic_data``).
+
+The modules import ``nir`` / ``tonic`` on first use: razor_lava runs without them
+(they install with ``pip install razor_lava[interop]``).
+"""
+
+
+def require(module: str, purpose: str):
+    """Import ``module`` (nir, tonic, ...), or a ``UsageError`` that says how to install it."""
+    import importlib
+
+    from ..errors import UsageError
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise UsageError(module, f"{purpose} needs the '{module}' package: pip install 'razor_lava[interop]' "
+                                 f"(or pip install {module})") from None
