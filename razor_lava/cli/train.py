@@ -122,6 +122,7 @@ def run(args) -> int:
 
     from ..errors import ConfigError, UsageError
     from ..model.config import load_config, with_train_overrides
+    from ..training import distributed
     from ..training.run import CHECKPOINT, RunOptions, check_device, train
 
     torch.set_num_threads(max(1, torch.get_num_threads()))
@@ -144,9 +145,14 @@ def run(args) -> int:
                       device=args.device, pruner=pruner_overrides(args, cfg), train_samples=args.train_samples,
                       test_samples=args.test_samples, batch_size=args.batch_size, lr=args.lr,
                       resume=args.resume, progress=not args.no_progress, cache_dir=args.cache_dir)
-    last = train(cfg, opts)
-    summary = {k: v for k, v in last.items() if k != "pruners"}
-    print(json.dumps(summary | {"pruners": last.get("pruners", {}), "network": f"{args.out}/network.h5"}, indent=2))
+    with distributed.session(args.device) as (dist, device):  # torchrun: one rank of several
+        opts.device = device
+        last = train(cfg, opts)
+        distributed.barrier()  # the other ranks wait for rank 0's test figures and files
+    if dist.main:
+        summary = {k: v for k, v in last.items() if k != "pruners"}
+        print(json.dumps(summary | {"pruners": last.get("pruners", {}), "network": f"{args.out}/network.h5"},
+                         indent=2))
     return 0
 
 

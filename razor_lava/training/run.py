@@ -17,6 +17,7 @@ Everything a run writes goes to ``RUN_DIR``:
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import csv
 import json
@@ -39,6 +40,7 @@ from ..netfile import export_network
 from ..model._slayer import slayer
 from ..model.config import TRAIN_SCHEMA, NetConfig, Num, parse_config
 from ..model.network import RazorNet
+from . import distributed
 from .cutoff import as_payload_outputs, calibrate_run
 from .data import Splits, load_data
 from .evaluate import evaluate, predict
@@ -190,13 +192,15 @@ def synops_cost(net) -> torch.Tensor | None:
 
 def train_epoch(net, loader, optimizer, loss_fn, device, progress: bool, desc: str,
                 rcs: RCS | None = None, synops_weight: float = 0.0) -> tuple[float, float]:
-    """One epoch; returns mean loss (task + RCS term + synop term) and training accuracy.
+    """One epoch; returns mean loss (task + RCS term + synop term) and training accuracy (over every rank's
+    samples under torchrun).
 
-    ``rcs`` (optional): adds ``alpha * reg`` to the loss and accumulates
-    ``reg`` in ``rcs.mean`` (reset here, once per epoch). ``synops_weight``:
-    adds that times ``synops_cost(net)``.
+    ``net``: the RazorNet, or the DistributedDataParallel around it (``distributed.wrap``). ``rcs``
+    (optional): adds ``alpha * reg`` to the loss and accumulates ``reg`` in ``rcs.mean`` (reset here, once
+    per epoch). ``synops_weight``: adds that times ``synops_cost(net)``.
     """
-    net.train()
+    model, net = net, getattr(net, "module", net)  # forward through DDP; pruners and hooks on the RazorNet
+    model.train()
     if rcs is not None:
         rcs.reset()
     total_loss, correct, n = 0.0, 0, 0
@@ -205,11 +209,11 @@ def train_epoch(net, loader, optimizer, loss_fn, device, progress: bool, desc: s
     for x, y in bar(loader, progress, desc=desc, unit="batch", leave=False):
         x, y = x.to(device), y.to(device)
         if rcs is None:
-            out = net(x)
+            out = model(x)
             loss = loss_fn(out, y)
         else:
             with capture_activity(net) as records:
-                out = net(x)
+                out = model(x)
             loss = loss_fn(out, y) + rcs.alpha * rcs.penalty(records, out, y)
         cost = synops_cost(net) if synops_weight else None
         if cost is not None:
@@ -220,6 +224,7 @@ def train_epoch(net, loader, optimizer, loss_fn, device, progress: bool, desc: s
         total_loss += float(loss) * len(y)
         correct += int((predict(out) == y).sum())
         n += len(y)
+    total_loss, correct, n = distributed.all_sum([total_loss, correct, n], device)
     return total_loss / max(n, 1), correct / max(n, 1)
 
 
@@ -232,6 +237,9 @@ def train(cfg: NetConfig, opts: RunOptions, log=print) -> dict:
     folder if it created it (``removed_on_failure``), so a failed run leaves nothing behind.
     """
     check_options(opts)
+    dist = distributed.current()
+    if not dist.main:  # rank 0 reports and writes (training/distributed.py)
+        log, opts = (lambda _m: None), RunOptions(**(vars(opts) | {"progress": False}))
     out = Path(opts.out)
     epochs = opts.epochs if opts.epochs is not None else int(cfg.train["epochs"])
     batch = opts.batch_size if opts.batch_size is not None else int(cfg.train["batch_size"])
@@ -262,8 +270,9 @@ def train(cfg: NetConfig, opts: RunOptions, log=print) -> dict:
     else:
         best = None
 
+    distributed.per_rank_batch(batch, dist)  # refused before anything is written
     splits = load_data(cfg, opts)
-    with removed_on_failure(out, keep=ckpt_path.exists):
+    with removed_on_failure(out, keep=ckpt_path.exists) if dist.main else contextlib.nullcontext():
         out.mkdir(parents=True, exist_ok=True)
         loop = _Loop(cfg, opts, net, optimizer, history, best, epochs, batch, lr, run_id, splits, log)
         loop.run(start)
@@ -315,6 +324,8 @@ class _Loop:
         self.history, self.best, self.epochs, self.batch, self.lr = history, best, epochs, batch, lr
         self.run_id, self.splits, self.log = run_id, splits, log
         self.out = Path(opts.out)
+        self.dist = distributed.current()
+        self.model = distributed.wrap(net, opts.device, self.dist)  # what the training steps run
         self.loss_fn = make_loss(cfg.train).to(opts.device)
         alpha = float(cfg.train["rcs_alpha"])
         self.rcs = RCS(alpha, float(cfg.train["rcs_ref_fraction"])) if alpha > 0 else None
@@ -328,7 +339,9 @@ class _Loop:
 
     def run(self, start: int) -> None:
         cfg, opts, net = self.cfg, self.opts, self.net
-        val_loader = DataLoader(self.splits.val, batch_size=self.batch) if self.splits.val is not None else None
+        main = self.dist.main
+        val_loader = (DataLoader(self.splits.val, batch_size=self.batch) if self.splits.val is not None and main
+                      else None)
         for epoch in range(start, self.epochs + 1):
             t0 = time.perf_counter()
             lr = lr_at(cfg.train["lr_schedule"], self.lr, epoch, self.epochs)
@@ -339,11 +352,14 @@ class _Loop:
             # The shuffle order depends only on (seed, epoch): a resumed run sees the same batches, and a
             # progress bar does not change it (see epoch_order). The generator only feeds the loader's
             # worker seed, so the global torch RNG is left alone.
-            loader = DataLoader(self.splits.train, batch_size=self.batch,
-                                sampler=epoch_order(len(self.splits.train), opts.seed, epoch),
-                                generator=torch.Generator().manual_seed(0))
+            # Under torchrun each rank takes its share of every global batch (distributed.shard).
+            order = epoch_order(len(self.splits.train), opts.seed, epoch)
+            if self.dist.active:
+                order = distributed.shard(order[: len(order) - len(order) % self.dist.world], self.dist)
+            loader = DataLoader(self.splits.train, batch_size=distributed.per_rank_batch(self.batch, self.dist),
+                                sampler=order, generator=torch.Generator().manual_seed(0))
             torch.manual_seed(opts.seed * 100_003 + epoch)
-            loss, acc = train_epoch(net, loader, self.optimizer, self.loss_fn, opts.device, opts.progress,
+            loss, acc = train_epoch(self.model, loader, self.optimizer, self.loss_fn, opts.device, opts.progress,
                                     f"epoch {epoch}/{self.epochs}", rcs=self.rcs,
                                     synops_weight=float(self.cfg.train["synops_weight"]))
             t_train = time.perf_counter() - t0
@@ -356,6 +372,8 @@ class _Loop:
                 row["rcs_reg"] = self.rcs.mean
             row["seconds_epoch"] = round(time.perf_counter() - t0, 2)
             self.history.append(row)
+            if not main:
+                continue  # the other ranks only train
             if cfg.train["select"] == "best" and (self.best is None
                                                   or row["val_accuracy"] >= self.best["val_accuracy"]):
                 # ties go to the later epoch: as accurate on the validation split, and trained longer
@@ -377,7 +395,7 @@ class _Loop:
         """Load the selected epoch, evaluate it on the test split, calibrate the cutoff on the validation
         split, export ``network.h5`` and write ``result.json``."""
         cfg, opts, net, splits = self.cfg, self.opts, self.net, self.splits
-        if not self.history:
+        if not self.history or not self.dist.main:
             return {}
         selected = self.history[-1]["epoch"]
         last = copy.deepcopy(net.state_dict())  # what a resumed run continues from
