@@ -1,4 +1,4 @@
-"""Other tools' formats: NIR graphs (``nir_export``, ``nir_import``) and tonic data sets (``tonic_data``).
+"""Other tools' formats: NIR graphs (``nir_export``, ``nir_import``) and tonic data sets (``tonic_data.TonicSource``, also ``razor_lava.interop.TonicSource``).
 
 The modules import ``nir`` / ``tonic`` on first use: razor_lava runs without them
 (they install with ``pip install razor_lava[interop]``).
@@ -16,3 +16,11 @@ def require(module: str, purpose: str):
     except ImportError:
         raise UsageError(module, f"{purpose} needs the '{module}' package: pip install 'razor_lava[interop]' "
                                  f"(or pip install {module})") from None
+
+
+def __getattr__(name):  # razor_lava.interop.TonicSource without importing tonic_data up front
+    if name == "TonicSource":
+        from .tonic_data import TonicSource
+
+        return TonicSource
+    raise AttributeError(name)
