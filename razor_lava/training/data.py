@@ -34,15 +34,38 @@ class Splits:
 
 
 def _framed(name: str, split: str, opts, framing: dict, cfg):
-    source = open_split(name, split, opts.data_root, limit=getattr(opts, f"{split}_samples"))
+    limit = getattr(opts, f"{split}_samples")
+    given = getattr(opts, "sources", None)
+    if given is not None:
+        if split not in given:
+            raise ConfigError("sources", f"RunOptions.sources has no {split!r} data set (it needs 'train' and 'test')")
+        source = given[split] if limit is None else _First(given[split], limit)
+    else:
+        source = open_split(name, split, opts.data_root, limit=limit)
     spec = frame_spec_for(name, source.sensor_size, framing)
     if spec.frame_shape[:-1] != tuple(cfg.input):
         raise ConfigError("input", f"the config's input {list(cfg.input)} does not match the framed data "
                           f"{list(spec.frame_shape[:-1])} (C x H x W) of {name!r}", cfg.source)
     if len(source) == 0:
         raise DataFormatError(opts.data_root or name, f"the {split} split of {name!r} holds no samples")
-    key = f"{name}:{opts.data_root}:{split}:{len(source)}"
+    key = f"{name}:{opts.data_root}:{split}:{len(source)}" if given is None else None  # objects: no cache key
     return source, FramedDataset(source, spec, cache_dir=opts.cache_dir, cache_key=key, progress=opts.progress)
+
+
+class _First:
+    """The first ``n`` samples of a data set object (``--train-samples`` for ``RunOptions.sources``)."""
+
+    def __init__(self, source, n: int):
+        self.source, self.n = source, min(n, len(source))
+        self.sensor_size, self.classes = source.sensor_size, list(getattr(source, "classes", []))
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: int):
+        if not 0 <= i < self.n:
+            raise IndexError(i)
+        return self.source[i]
 
 
 def load_data(cfg, opts) -> Splits:

@@ -67,6 +67,10 @@ class RunOptions:
     resume: bool = False
     progress: bool = True
     cache_dir: str | None = None
+    # Data set objects to train and test on instead of the config's data set read from disk:
+    # {"train": source, "test": source}, each yielding (events, label) with a sensor_size (e.g.
+    # interop.TonicSource(a tonic data set)). The config's data section still frames them.
+    sources: dict | None = None
 
 
 OPTION_SCHEMA = {

@@ -88,3 +88,26 @@ class _First:
 
 def src_window(src) -> float:
     return 10.0
+
+
+@pytest.mark.slow
+def test_a_tonic_dataset_trains_and_exports(tonic_dir, tmp_path):
+    """RunOptions.sources: a tonic data set goes through training, validation, export as a registry one."""
+    import copy
+
+    from netfiles import SMALL_CONV
+    from razor_lava.model.config import parse_config
+    from razor_lava.netfile import load_network_file
+    from razor_lava.training.run import RunOptions, train
+
+    root, _ = tonic_dir
+    raw = copy.deepcopy(SMALL_CONV)
+    raw["layers"][-1]["out"] = 10
+    raw.update(input=[2, 32, 32], train={"epochs": 1, "batch_size": 2, "val_fraction": 0.0, "select": "last",
+                             "cutoff_epsilon": None})
+    src = TonicSource(NpyGestures(root))
+    result = train(parse_config(raw), RunOptions(out=tmp_path / "run", sources={"train": src, "test": src},
+                                                 train_samples=4, progress=False))
+    assert result["train_samples"] == 4 and result["test_samples"] == 6
+    nf = load_network_file(tmp_path / "run/network.h5")
+    assert nf.classes == [str(c) for c in range(10)] and nf.input_shape == (2, 32, 32)
