@@ -151,7 +151,7 @@ class _Importer:
     def _layer(self, index: int, syn_name: str, syn, lif_name: str, lif, prev: LayerSpec) -> LayerSpec:
         kind = type(syn).__name__
         where = f"node '{syn_name}' ({kind})"
-        gain, neuron = self._neuron(lif_name, lif)
+        gain, i_decay, v_decay, v_th = self._neuron(lif_name, lif)
         if kind in ("Linear", "Affine"):
             if kind == "Affine" and np.any(np.asarray(syn.bias) != 0):
                 raise self.fail(f"{where}: a non-zero bias is not imported (netx adds biases to the voltage)")
@@ -197,12 +197,14 @@ class _Importer:
         if int(np.prod(shape)) != int(np.prod(np.shape(lif.v_threshold))) and np.size(lif.v_threshold) != 1:
             raise self.fail(f"node '{lif_name}' has {np.size(lif.v_threshold)} neurons, '{syn_name}' sends "
                             f"{int(np.prod(shape))}")
-        w_int, neuron = self._on_grid(f"node '{syn_name}' -> '{lif_name}'", w_eff, neuron)
+        w_int, vth_mant = self._on_grid(f"node '{syn_name}' -> '{lif_name}'", w_eff, v_th)
+        neuron = NeuronSpec(np.int64(i_decay), np.int64(v_decay), np.int64(vth_mant))
         return LayerSpec(index, spec_type, shape, prev.shape if spec_type == "conv" else (int(np.prod(prev.shape)),),
                          weight=w_int, neuron=neuron, name=f"{spec_type}{index}", **extra)
 
-    def _neuron(self, name: str, n) -> tuple[np.ndarray, NeuronSpec]:
-        """(the per-neuron gain from synapse output to voltage, the neuron) of a CubaLIF / LIF / IF node."""
+    def _neuron(self, name: str, n) -> tuple[np.ndarray, int, int, float]:
+        """(the per-neuron gain from synapse output to voltage, iDecay, vDecay, the threshold in SLAYER units)
+        of a CubaLIF / LIF / IF node."""
         kind, where = type(n).__name__, f"node '{name}' ({type(n).__name__})"
         v_th = np.asarray(n.v_threshold, dtype=np.float64)
         for attr in ("v_leak", "v_reset"):
@@ -224,12 +226,11 @@ class _Importer:
                 i_decay, v_decay, gain = DECAY_ONE, 0, r * self.dt
         except ValueError as e:
             raise self.fail(f"{e} (pass the graph's own time step as dt)") from None
-        neuron = NeuronSpec(np.int64(i_decay), np.int64(v_decay), np.float64(v_th.ravel()[0]))  # vth: SLAYER units
-        return np.broadcast_to(gain, np.shape(v_th)).ravel() if np.ndim(gain) else np.full(v_th.size, gain), neuron
+        gain = np.broadcast_to(gain, np.shape(v_th)).ravel() if np.ndim(gain) else np.full(v_th.size, gain)
+        return gain, i_decay, v_decay, float(v_th.ravel()[0])
 
-    def _on_grid(self, where: str, w_eff: np.ndarray, neuron: NeuronSpec) -> tuple[np.ndarray, NeuronSpec]:
+    def _on_grid(self, where: str, w_eff: np.ndarray, v_th: float) -> tuple[np.ndarray, int]:
         """File integers of ``w_eff`` and the threshold mantissa: exact where on lava-dl's grid, else scaled and rounded."""
-        v_th = float(neuron.vth_mant)
         if weight_grid(w_eff) and float(v_th * WEIGHT_SCALE).is_integer():
             w_int, vth_mant = np.rint(w_eff * WEIGHT_SCALE).astype(np.int64), int(v_th * WEIGHT_SCALE)
         else:
@@ -245,7 +246,7 @@ class _Importer:
                           f"threshold {v_th:g} -> {vth_mant / (scale * WEIGHT_SCALE):g})", stacklevel=2)
         if vth_mant < 1:
             raise self.fail(f"{where}: threshold {v_th:g}: expected > 0")
-        return w_int, NeuronSpec(neuron.i_decay, neuron.v_decay, np.int64(vth_mant))
+        return w_int, vth_mant
 
     def _metadata(self, nf: NetworkFile, node_layer: dict[str, int]) -> None:
         meta = self.graph.metadata.get("razor_lava") if isinstance(self.graph.metadata, dict) else None

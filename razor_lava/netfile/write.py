@@ -27,7 +27,9 @@ import yaml
 from .. import __version__
 from ..atomic import atomic_path
 from ..data.framing import FrameSpec
-from ..pruning.params import PrunerParams
+from ..pruning.params import PrunerParams, pruner_record
+
+DATASETS = ("weight", "bias", "embeddings", "lut", "frame_bias")  # a pruner's arrays; the other fields are attributes
 from .read import FORMAT_VERSION
 
 
@@ -108,19 +110,12 @@ def content_digest(f: h5py.File) -> str:
 
 
 def _write_pruner(g: h5py.Group, p: PrunerParams, in_shape) -> None:
-    g.attrs["variant"] = p.variant
-    g.attrs["ratio"] = np.nan if p.ratio is None else p.ratio
-    g.attrs["theta"] = np.nan if p.theta is None else p.theta
-    if p.theta_int is not None:
-        g.attrs["theta_int"] = np.int64(p.theta_int)
-    g.attrs["pool"] = np.array(p.pool)
-    g.attrs["input_scale"] = p.input_scale
-    g.attrs["area"] = p.area
-    g.attrs["in_shape"] = np.array(in_shape)
-    for name in ("weight", "bias", "embeddings", "lut"):
-        g.create_dataset(name, data=np.asarray(getattr(p, name), dtype=np.int64))
-    if p.frame_bias is not None:
-        g.create_dataset("frame_bias", data=np.asarray(p.frame_bias, dtype=np.int64))
+    """The pruner's record (``pruner_record``): its integer arrays as datasets, the rest as attributes."""
+    for name, value in pruner_record(p, in_shape).items():
+        if name in DATASETS:
+            g.create_dataset(name, data=value)
+        else:
+            g.attrs[name] = value
 
 
 def write_cutoff(g: h5py.Group, cutoff: dict) -> None:

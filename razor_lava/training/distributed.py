@@ -109,8 +109,9 @@ def per_rank_batch(batch: int, dist: Dist) -> int:
 
 
 def shard(order: list[int], dist: Dist) -> list[int]:
-    """This rank's samples of an epoch's order: every ``world``-th, from its rank on."""
-    return order[dist.rank::dist.world]
+    """This rank's samples of an epoch's order: every ``world``-th, from its rank on, of the order cut to a
+    multiple of ``world`` (so every rank takes as many steps); the whole order in a single process."""
+    return order[: len(order) - len(order) % dist.world][dist.rank::dist.world]
 
 
 def wrap(net: torch.nn.Module, device: str, dist: Dist) -> torch.nn.Module:

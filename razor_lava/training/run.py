@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import csv
 import json
 import math
@@ -243,7 +244,7 @@ def train(cfg: NetConfig, opts: RunOptions, log=print) -> dict:
     check_options(opts)
     dist = distributed.current()
     if not dist.main:  # rank 0 reports and writes (training/distributed.py)
-        log, opts = (lambda _m: None), RunOptions(**(vars(opts) | {"progress": False}))
+        log, opts = (lambda _m: None), dataclasses.replace(opts, progress=False)
     out = Path(opts.out)
     epochs = opts.epochs if opts.epochs is not None else int(cfg.train["epochs"])
     batch = opts.batch_size if opts.batch_size is not None else int(cfg.train["batch_size"])
@@ -357,9 +358,7 @@ class _Loop:
             # progress bar does not change it (see epoch_order). The generator only feeds the loader's
             # worker seed, so the global torch RNG is left alone.
             # Under torchrun each rank takes its share of every global batch (distributed.shard).
-            order = epoch_order(len(self.splits.train), opts.seed, epoch)
-            if self.dist.active:
-                order = distributed.shard(order[: len(order) - len(order) % self.dist.world], self.dist)
+            order = distributed.shard(epoch_order(len(self.splits.train), opts.seed, epoch), self.dist)
             loader = DataLoader(self.splits.train, batch_size=distributed.per_rank_batch(self.batch, self.dist),
                                 sampler=order, generator=torch.Generator().manual_seed(0))
             torch.manual_seed(opts.seed * 100_003 + epoch)
