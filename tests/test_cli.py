@@ -15,7 +15,8 @@ from razor_lava.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = {"train": "train/train.py", "export": "train/export.py", "calibrate": "train/calibrate.py",
-           "ablation": "train/ablation.py", "deploy": "deploy/deploy.py", "synops": "deploy/synops.py"}
+           "ablation": "train/ablation.py", "convert_checkpoint": "train/convert_checkpoint.py",
+           "deploy": "deploy/deploy.py", "synops": "deploy/synops.py"}
 
 
 def test_run_main_endings(capsys):

@@ -1,6 +1,6 @@
 """The command-line programs, one module per command, each with ``parse_args``, ``run`` and ``main``.
 
-- ``train``, ``export``, ``calibrate``, ``ablation``: training in lava-dl SLAYER
+- ``train``, ``export``, ``calibrate``, ``ablation``, ``convert_checkpoint``: training in lava-dl SLAYER
   (``python train/<command>.py`` runs them);
 - ``deploy``, ``synops``: deployment and profiling on Lava (``python deploy/<command>.py``).
 
@@ -9,4 +9,4 @@ ends through ``common.run_main``: a ``RazorLavaError`` prints ``error: ...``
 and exits 2, Ctrl-C prints what was kept and exits 130.
 """
 
-COMMANDS = ("train", "export", "calibrate", "ablation", "deploy", "synops")
+COMMANDS = ("train", "export", "calibrate", "ablation", "convert_checkpoint", "deploy", "synops")

@@ -17,7 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-from .common import existing_dir, number, positive_int, run_main
+from .common import TRUST_CHECKPOINT_HELP, existing_dir, number, positive_int, run_main
 
 
 def parse_args(argv=None):
@@ -27,24 +27,25 @@ def parse_args(argv=None):
                     help="allowed fraction of wrong early exits, in [0, 1)")
     ap.add_argument("--data-root", type=existing_dir)
     ap.add_argument("--batch-size", type=positive_int, default=64)
+    ap.add_argument("--trust-checkpoint", action="store_true",
+                    help=TRUST_CHECKPOINT_HELP + "; the checkpoint is written back in the safe form")
     return ap.parse_args(argv)
 
 
 def run(args) -> int:
     """Calibrate, store the table in the checkpoint, re-export network.h5; print the metrics."""
-    import torch
-
     from ..atomic import atomic_path
     from ..errors import UsageError
     from ..netfile import export_network
+    from ..training.checkpoint import write_checkpoint
     from ..training.cutoff import calibrate_run
     from ..training.run import CHECKPOINT, RunOptions, _load_checkpoint, load_data, load_trained
 
     if not 0.0 <= args.epsilon < 1.0:
         raise UsageError("--epsilon", f"expected 0 <= epsilon < 1, got {args.epsilon}")
     run_dir = Path(args.run_dir)
-    net = load_trained(run_dir)
-    ckpt = _load_checkpoint(run_dir / CHECKPOINT, "cpu")
+    net = load_trained(run_dir, trust_checkpoint=args.trust_checkpoint)
+    ckpt = _load_checkpoint(run_dir / CHECKPOINT, "cpu", trust=args.trust_checkpoint)
     counts = ckpt["run_id"].get("options", {})  # the run's sample counts: the same splits as training saw
     splits = load_data(net.cfg, RunOptions(out=run_dir, data_root=args.data_root, progress=False,
                                            train_samples=counts.get("train_samples"),
@@ -57,7 +58,7 @@ def run(args) -> int:
     # Both files or neither: the checkpoint is written beside its place first and moved there only once the
     # network file (itself written atomically) is in place; a failure before that leaves both as they were.
     with atomic_path(run_dir / CHECKPOINT) as tmp:
-        torch.save(ckpt, tmp)
+        write_checkpoint(ckpt, tmp)  # the safe form (training/checkpoint.py)
         path = export_network(net, run_dir / "network.h5", splits.spec, splits.classes, cutoff=table)
     print(json.dumps(row | {"network": str(path)}, indent=2, default=float))
     return 0

@@ -7,6 +7,11 @@ from typing import Callable
 
 EXIT_ERROR = 2  # a RazorLavaError: bad input the message names (argparse uses 2 for bad flags too)
 EXIT_INTERRUPTED = 130  # Ctrl-C, as a shell reports SIGINT
+# The help of --trust-checkpoint, the one opt-in to full unpickling (razor_lava/training/checkpoint.py).
+TRUST_CHECKPOINT_HELP = ("read a checkpoint.pt that the safe (weights-only) loader refuses, e.g. one written by an "
+                         "earlier razor_lava, by unpickling it fully. Unpickling can execute code: use it only for "
+                         "checkpoints you wrote yourself (python train/convert_checkpoint.py RUN_DIR "
+                         "--trust-checkpoint converts one to the safe form once)")
 
 
 def run_main(fn: Callable[..., int | None], *args, interrupted: str | Callable[[], str] = "interrupted") -> int:

@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .common import existing_dir, output_file, run_main
+from .common import TRUST_CHECKPOINT_HELP, existing_dir, output_file, run_main
 
 
 def parse_args(argv=None):
@@ -30,31 +30,34 @@ def parse_args(argv=None):
     ap.add_argument("--nir", type=output_file, metavar="OUT.nir",
                     help="write a NIR graph (nir 1.0) here instead of the network file, atomically")
     ap.add_argument("--data-root", type=existing_dir, help="only to read class names of data sets on disk")
+    ap.add_argument("--trust-checkpoint", action="store_true", help=TRUST_CHECKPOINT_HELP)
     args = ap.parse_args(argv)
     if args.nir and args.out:
         ap.error("--out and --nir: give one (--nir writes the NIR graph only)")
     return args
 
 
-def export_run(run_dir, out, data_root=None) -> Path:
-    """Export a run's network (with its cutoff table, if calibrated) to ``out``, atomically."""
+def export_run(run_dir, out, data_root=None, trust_checkpoint: bool = False) -> Path:
+    """Export a run's network (with its cutoff table, if calibrated) to ``out``, atomically. The checkpoint
+    is read weights-only (``trust_checkpoint``: an earlier version's is unpickled fully)."""
     from ..atomic import removed_on_failure
     from ..data.registry import frame_spec_for, open_split
     from ..netfile import export_network
     from ..training.run import load_cutoff, load_trained
 
-    net = load_trained(run_dir)
+    net = load_trained(run_dir, trust_checkpoint=trust_checkpoint)
     name = net.cfg.data["dataset"]
     source = open_split(name, "test", data_root, limit=1)  # only its sensor size and class names are needed
     spec = frame_spec_for(name, source.sensor_size, {k: v for k, v in net.cfg.data.items() if k != "dataset"})
     with removed_on_failure(Path(out).parent):  # folders the atomic write creates for --out, if it fails
-        return export_network(net, out, spec, list(source.classes), cutoff=load_cutoff(run_dir))
+        return export_network(net, out, spec, list(source.classes), cutoff=load_cutoff(run_dir, trust_checkpoint))
 
 
 def run(args) -> int:
     """Export; print the written file's path."""
     if args.nir is None:
-        print(export_run(args.source, args.out or Path(args.source) / "network.h5", args.data_root))
+        print(export_run(args.source, args.out or Path(args.source) / "network.h5", args.data_root,
+                         args.trust_checkpoint))
         return 0
     from ..atomic import removed_on_failure
     from ..interop.nir_export import export_nir
@@ -62,7 +65,8 @@ def run(args) -> int:
 
     src = Path(args.source)
     with tempfile.TemporaryDirectory() as tmp:
-        nf_path = src if src.is_file() else export_run(src, Path(tmp) / "network.h5", args.data_root)
+        nf_path = src if src.is_file() else export_run(src, Path(tmp) / "network.h5", args.data_root,
+                                                       args.trust_checkpoint)
         with removed_on_failure(Path(args.nir).parent):
             print(export_nir(load_network_file(nf_path), args.nir))
     return 0

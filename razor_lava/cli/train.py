@@ -17,8 +17,8 @@ import json
 import sys
 from pathlib import Path
 
-from .common import (existing_dir, non_negative_int, number, output_dir, positive_float, positive_int,
-                     run_main, seed_int)
+from .common import (TRUST_CHECKPOINT_HELP, existing_dir, non_negative_int, number, output_dir, positive_float,
+                     positive_int, run_main, seed_int)
 
 PRUNER_FLAGS = ("positions", "n_embeddings", "ratio", "theta", "train_mode", "variant", "method", "events_k",
                 "freeze", "infer_ratio")
@@ -39,6 +39,7 @@ def parse_args(argv=None):
     ap.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
     ap.add_argument("--resume", action="store_true",
                     help="continue from RUN_DIR/checkpoint.pt (an error if there is none)")
+    ap.add_argument("--trust-checkpoint", action="store_true", help="with --resume: " + TRUST_CHECKPOINT_HELP)
     ap.add_argument("--train-samples", type=positive_int, help="use only the first N training samples")
     ap.add_argument("--test-samples", type=positive_int, help="use only the first N test samples")
     ap.add_argument("--cache-dir", type=output_dir, help="cache framed splits here (e.g. .cache/frames)")
@@ -144,7 +145,8 @@ def run(args) -> int:
     opts = RunOptions(out=Path(args.out), data_root=args.data_root, epochs=args.epochs, seed=args.seed,
                       device=args.device, pruner=pruner_overrides(args, cfg), train_samples=args.train_samples,
                       test_samples=args.test_samples, batch_size=args.batch_size, lr=args.lr,
-                      resume=args.resume, progress=not args.no_progress, cache_dir=args.cache_dir)
+                      resume=args.resume, progress=not args.no_progress, cache_dir=args.cache_dir,
+                      trust_checkpoint=args.trust_checkpoint)
     with distributed.session(args.device) as (dist, device):  # torchrun: one rank of several
         opts.device = device
         last = train(cfg, opts)

@@ -42,6 +42,7 @@ from ..model._slayer import slayer
 from ..model.config import TRAIN_SCHEMA, NetConfig, Num, parse_config
 from ..model.network import RazorNet
 from . import distributed
+from .checkpoint import read_checkpoint, save_checkpoint
 from .cutoff import as_payload_outputs, calibrate_run
 from .data import Splits, load_data
 from .evaluate import evaluate, predict
@@ -72,6 +73,9 @@ class RunOptions:
     # {"train": source, "test": source}, each yielding (events, label) with a sensor_size (e.g.
     # interop.TonicSource(a tonic data set)). The config's data section still frames them.
     sources: dict | None = None
+    # Read a checkpoint to resume that the weights-only loader refuses (an earlier version's) by full
+    # unpickling, which can execute code: only for checkpoints you wrote yourself (--trust-checkpoint).
+    trust_checkpoint: bool = False
 
 
 OPTION_SCHEMA = {
@@ -133,8 +137,8 @@ def epoch_order(n: int, seed: int, epoch: int) -> list[int]:
 
 
 def _atomic_torch_save(obj, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
+    """A checkpoint, atomically, in the form ``torch.load(weights_only=True)`` reads (training/checkpoint.py)."""
+    save_checkpoint(obj, path)
 
 
 _atomic_text = write_text_atomic
@@ -261,7 +265,7 @@ def train(cfg: NetConfig, opts: RunOptions, log=print) -> dict:
     history, start = [], 1
     ckpt_path = out / CHECKPOINT
     if opts.resume and ckpt_path.exists():
-        ckpt = _load_checkpoint(ckpt_path, opts.device)
+        ckpt = _load_checkpoint(ckpt_path, opts.device, trust=opts.trust_checkpoint)
         if same_run_id(ckpt["run_id"]) != run_id:
             raise UsageError("--resume", f"{ckpt_path} was written by a different config, pruner options, seed, "
                               "batch size, learning rate or sample counts; use a new --out or the same options")
@@ -290,13 +294,11 @@ def same_run_id(run_id: dict) -> dict:
     return dict(run_id) | {"config": parse_config(run_id["config"], source="checkpoint run_id").to_dict()}
 
 
-def _load_checkpoint(path: Path, device) -> dict:
-    """A checkpoint written by ``train``; ``DataFormatError`` naming it if it is not one."""
-    try:
-        ckpt = torch.load(path, map_location=device)
-    except Exception as e:  # torch raises many types for a damaged file (pickle, zip, EOF, runtime)
-        raise DataFormatError(path, f"not a readable checkpoint ({type(e).__name__}: {e}); expected a "
-                              "checkpoint.pt written by train/train.py") from None
+def _load_checkpoint(path: Path, device, trust: bool = False) -> dict:
+    """A checkpoint written by ``train``, read weights-only (``checkpoint.read_checkpoint``: nothing in it is
+    executed; ``trust``: an earlier version's checkpoint is unpickled fully); ``DataFormatError`` naming it if
+    it is not one (``UntrustedCheckpointError`` if only full unpickling reads it and ``trust`` is not given)."""
+    ckpt = read_checkpoint(path, device, trust=trust)
     missing = {"run_id", "epoch", "model", "optimizer", "history"} - set(ckpt if isinstance(ckpt, dict) else ())
     if missing:
         raise DataFormatError(path, f"not a training checkpoint: missing {sorted(missing)}")
@@ -431,8 +433,9 @@ class _Loop:
         return result
 
 
-def load_trained(run_dir: str | Path, device: str = "cpu") -> RazorNet:
-    """Rebuild the network of a run directory from its config and checkpoint."""
+def load_trained(run_dir: str | Path, device: str = "cpu", trust_checkpoint: bool = False) -> RazorNet:
+    """Rebuild the network of a run directory from its config and checkpoint (read weights-only;
+    ``trust_checkpoint``: see ``_load_checkpoint``)."""
     from ..model.config import parse_config
 
     run_dir = Path(run_dir)
@@ -441,7 +444,7 @@ def load_trained(run_dir: str | Path, device: str = "cpu") -> RazorNet:
                           + "expected a run folder written by train/train.py")
     if not (run_dir / CHECKPOINT).is_file():
         raise UsageError("RUN_DIR", f"no {CHECKPOINT} in {run_dir}: expected a directory written by train/train.py")
-    ckpt = _load_checkpoint(run_dir / CHECKPOINT, device)
+    ckpt = _load_checkpoint(run_dir / CHECKPOINT, device, trust=trust_checkpoint)
     cfg = parse_config(ckpt["run_id"]["config"], source=str(run_dir / "config.yaml"))
     net = RazorNet(cfg, ckpt["run_id"]["pruner"]).to(device)
     # The selected epoch's weights (the ones network.h5 holds), where the run selected one.
@@ -450,6 +453,6 @@ def load_trained(run_dir: str | Path, device: str = "cpu") -> RazorNet:
     return net
 
 
-def load_cutoff(run_dir: str | Path) -> dict | None:
+def load_cutoff(run_dir: str | Path, trust_checkpoint: bool = False) -> dict | None:
     """The calibrated cutoff table of a run directory's checkpoint (None if not calibrated)."""
-    return _load_checkpoint(Path(run_dir) / CHECKPOINT, "cpu").get("cutoff")
+    return _load_checkpoint(Path(run_dir) / CHECKPOINT, "cpu", trust=trust_checkpoint).get("cutoff")
