@@ -152,7 +152,8 @@ def _bench_command(name: str, work: Path, tmp: Path) -> tuple[list[str], list[Pa
                  "--train-samples", "40"], [work / "synthetic-E1", work / "synthetic-E3"])
     if name == "recipe":
         return (["--dataset", "synthetic", "--variants", "E3", "--seeds", "0", "--epochs", "1", *SMALL, "--jobs", "1",
-                 "--work", str(work), "--cache-dir", str(tmp / "c"), "--out", str(tmp / "R.md")], [work / "E3" / "seed0"])
+                 "--work", str(work), "--cache-dir", str(tmp / "c"), "--out", str(tmp / "R.md")],
+                [work / "E3" / "seed0"])
     if name == "frontier":
         frontier = bench_scripts.load("frontier")
         return (["--quick", "--jobs", "1", "--work", str(work), "--out", str(tmp / "F.md"), "--cache-dir",

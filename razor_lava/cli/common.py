@@ -174,6 +174,29 @@ positive_float = number(lo=0, lo_open=True)
 non_negative_float = number(lo=0)
 
 
+def host_address(text: str) -> str:
+    """An argparse type: an IP address (v4 or v6, ``ipaddress``) or a host name of RFC 1123 labels (letters,
+    digits and inner hyphens, 1-63 characters each, 253 in all, the last label not all digits), returned as
+    given. The value reaches other programs as an argument (lava-loihi pings it): nothing that starts with
+    ``-`` or holds spaces or shell characters gets through."""
+    import argparse
+    import ipaddress
+    import re
+
+    try:
+        ipaddress.ip_address(text)
+        return text
+    except ValueError:
+        pass
+    name = text[:-1] if text.endswith(".") else text  # a fully qualified name may end with its root's dot
+    label = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+    labels = name.split(".")
+    if not (0 < len(name) <= 253 and all(label.fullmatch(part) for part in labels) and not labels[-1].isdigit()):
+        raise argparse.ArgumentTypeError(f"expected an IP address or a host name (letters, digits, hyphens and "
+                                         f"dots, RFC 1123), got {text!r}")
+    return text
+
+
 def existing_dir(text: str) -> str:
     """An argparse type: a folder that exists (returned as given), e.g. ``--data-root``."""
     import argparse

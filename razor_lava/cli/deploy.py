@@ -35,7 +35,7 @@ from .common import run_main
 
 
 def parse_args(argv=None):
-    from .common import add_lava_args, add_sample_args, check_sample_args, output_file
+    from .common import add_lava_args, add_sample_args, check_sample_args, host_address, output_file
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_sample_args(ap, default_samples=50)
@@ -47,7 +47,9 @@ def parse_args(argv=None):
                     help="print where each part would run on Loihi 2 (neurocores or host CPU, the adapters "
                          "between, the on-chip constraints) and exit; works without lava-loihi")
     hw = ap.add_argument_group("Loihi 2 board (with --backend loihi2)")
-    hw.add_argument("--host", help="IP address of an Ethernet-attached board's host (lava.utils.loihi.use_ethernet_host)")
+    hw.add_argument("--host", type=host_address,
+                    help="IP address or host name of an Ethernet-attached board's host "
+                         "(lava.utils.loihi.use_ethernet_host)")
     hw.add_argument("--host-binary", default="nxcore/bin/nx_driver_server", help="nxcore driver on that host")
     hw.add_argument("--partition", help="SLURM partition to take a board from (lava.utils.loihi.use_slurm_host)")
     hw.add_argument("--board", help="SLURM board (node name) to run on")

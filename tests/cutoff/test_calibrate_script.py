@@ -26,7 +26,7 @@ def test_calibrate_script_stores_the_table(tmp_path):
     assert r.returncode == 0, r.stderr
     row = json.loads(r.stdout[r.stdout.index("{"):])
     assert row["cutoff_epsilon"] == 0.2 and row["timestep_reduction"] >= 1.0
-    ckpt = torch.load(run / "checkpoint.pt")
+    ckpt = torch.load(run / "checkpoint.pt", weights_only=True)
     assert ckpt["cutoff"]["epsilon"] == 0.2
     nf = load_network_file(run / "network.h5")
     assert nf.cutoff is not None and len(nf.cutoff["beta"]) == 30

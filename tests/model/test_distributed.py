@@ -48,8 +48,8 @@ def test_two_ranks_take_the_single_process_steps_and_rank_0_writes(tmp_path):
     one, two = train(tmp_path, "one", 1), train(tmp_path, "two", 2)
     assert one.returncode == 0, one.stderr[-2000:]
     assert two.returncode == 0, two.stderr[-2000:]
-    a = torch.load(tmp_path / "one/checkpoint.pt")
-    b = torch.load(tmp_path / "two/checkpoint.pt")
+    a = torch.load(tmp_path / "one/checkpoint.pt", weights_only=True)
+    b = torch.load(tmp_path / "two/checkpoint.pt", weights_only=True)
     # Tolerance: the two half-batch gradients are averaged by all-reduce, one process sums the whole batch:
     # the same numbers in another float summation order (measured differences ~6e-8).
     for k, v in a["model"].items():
@@ -72,7 +72,7 @@ def test_two_ranks_take_the_single_process_steps_and_rank_0_writes(tmp_path):
     assert json.loads(two.stdout[two.stdout.index("{\n"):])["selected_epoch"] == ra["selected_epoch"]
     resumed = train(tmp_path, "two", 2, "--resume", "--epochs", "3")
     assert resumed.returncode == 0, resumed.stderr[-2000:]
-    assert [h["epoch"] for h in torch.load(tmp_path / "two/checkpoint.pt")["history"]] == [1, 2, 3]
+    assert [h["epoch"] for h in torch.load(tmp_path / "two/checkpoint.pt", weights_only=True)["history"]] == [1, 2, 3]
 
 
 @pytest.mark.slow

@@ -83,21 +83,23 @@ def test_interrupted_run_resumes_to_the_same_result(tmp_path, small_cfg, monkeyp
     monkeypatch.setattr(run_mod, "train_epoch", dies_in_epoch_two)
     with pytest.raises(KeyboardInterrupt):
         train(small_cfg, small_options(tmp_path, "cut"), log=lambda *a: None)
-    ckpt = torch.load(tmp_path / "cut" / "checkpoint.pt")
+    ckpt = torch.load(tmp_path / "cut" / "checkpoint.pt", weights_only=True)
     assert ckpt["epoch"] == 1  # epoch 1 survived the interruption
     assert not list((tmp_path / "cut").glob("*.tmp*"))  # no half-written files
     monkeypatch.setattr(run_mod, "train_epoch", real_epoch)
     resumed = train(small_cfg, small_options(tmp_path, "cut", resume=True), log=lambda *a: None)
 
     assert resumed["train_loss"] == full["train_loss"] and resumed["test_accuracy"] == full["test_accuracy"]
-    a = torch.load(tmp_path / "full" / "checkpoint.pt")["model"]
-    b = torch.load(tmp_path / "cut" / "checkpoint.pt")["model"]
+    a = torch.load(tmp_path / "full" / "checkpoint.pt", weights_only=True)["model"]
+    b = torch.load(tmp_path / "cut" / "checkpoint.pt", weights_only=True)["model"]
     assert all(torch.equal(a[k], b[k]) for k in a)
     # The end-of-run cutoff calibration is deterministic and lands in the checkpoint and network.h5.
     assert resumed["timestep_reduction"] == full["timestep_reduction"] >= 1.0
     assert resumed["cutoff_accuracy"] == full["cutoff_accuracy"]
-    beta = torch.load(tmp_path / "cut" / "checkpoint.pt")["cutoff"]["beta"]
-    np.testing.assert_array_equal(beta, torch.load(tmp_path / "full" / "checkpoint.pt")["cutoff"]["beta"])
+    # weights_only: what a run writes is data (tensors and plain types, training/checkpoint.py)
+    beta = torch.load(tmp_path / "cut" / "checkpoint.pt", weights_only=True)["cutoff"]["beta"]
+    np.testing.assert_array_equal(beta, torch.load(tmp_path / "full" / "checkpoint.pt",
+                                                   weights_only=True)["cutoff"]["beta"])
     with h5py.File(tmp_path / "cut" / "network.h5") as f:
         np.testing.assert_array_equal(f["razor/cutoff/beta"][()], beta)
 
@@ -174,7 +176,7 @@ def test_the_exported_network_is_the_epoch_the_validation_split_selected(tmp_pat
 
     monkeypatch.setattr(run_mod, "evaluate", evaluate)
     result = train(small_cfg, small_options(tmp_path, "sel", epochs=3), log=lambda *a: None)
-    ckpt = torch.load(tmp_path / "sel" / "checkpoint.pt")
+    ckpt = torch.load(tmp_path / "sel" / "checkpoint.pt", weights_only=True)
     assert result["selected_epoch"] == 2 and result["val_accuracy"] == 0.8 and ckpt["best"]["epoch"] == 2
     n_val, n_test = result["val_samples"], result["test_samples"]
     assert seen == [n_val] * 3 + [n_test] and n_val > 0  # validation every epoch, the test split once
