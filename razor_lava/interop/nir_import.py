@@ -1,29 +1,48 @@
 """NIR import: a NIR graph as a network file model, a RazorNet, or a deployable network file.
 
-``network_file_from_nir`` reads a chain of the supported nodes (``SUPPORTED``) as
-razor_lava layers, with ``nir_mapping``'s mapping run backwards: a synapse node
-(Conv2d, Linear, Affine without bias, SumPool2d) followed by its neuron (CubaLIF,
-LIF or IF) is one CUBA layer; a Flatten is a flatten layer. Graphs that
-razor_lava wrote bring back their pruners, cutoff table, frame spec and classes
-from the metadata (``nir_export``). From there the rest of razor_lava takes
-over: ``import_nir`` gives the SLAYER network, ``write_network_file`` the file
-that ``deploy/deploy.py`` runs on Lava.
+``read_nir`` reads a feed-forward chain of the supported nodes (``SUPPORTED``)
+as razor_lava layers, with ``nir_mapping``'s mapping run backwards: the linear
+nodes (Conv2d, Linear, Affine, SumPool2d, AvgPool2d) up to the next neuron
+(CubaLIF, LIF or IF) are one synapse (``nir_fold`` folds runs of them, exactly,
+and says why each fold is exact), and the synapse with its neuron is one CUBA
+layer; a Flatten is a flatten layer. Graphs that razor_lava wrote bring back
+their pruners, cutoff table, frame spec and classes from the metadata
+(``nir_export``). From there the rest of razor_lava takes over:
+``write_network_file`` writes the file that ``deploy/deploy.py`` runs on Lava.
 
 Graphs of other frameworks: ``dt`` is the graph's time step in its own units
 (snnTorch writes time constants for dt = 1e-4, Norse's default is 1e-3): each
 razor_lava step is one ``dt``. Weights that are not on lava-dl's 8-bit grid are
-scaled per layer (weights and threshold together, which leaves the spikes of
-the float network unchanged) and rounded onto it, with a warning that says how
-far the rounding moved them.
+scaled per layer (weights, bias and threshold together, which leaves the spikes
+of the float network unchanged) and rounded onto it, with a warning that says
+how far the rounding moved them.
+
+Biases (Affine / Conv2d ``bias``, and a LIF's or CubaLIF's ``v_leak``, which is
+a constant ``v_leak / tau`` added to the voltage every step) become the file's
+``bias`` dataset: netx's ``bias_mant`` with exponent 6, added to the voltage
+every step, i.e. SLAYER current units ``bias / 64`` (``fixed_point.bias_to_slayer``).
+That is exact where the synapse's bias reaches the voltage unfiltered: IF and
+LIF neurons (no synaptic state: the current is the input of the step) and
+CubaLIF with ``tau_syn`` of one step. A CubaLIF with a longer ``tau_syn``
+filters the bias through its current (it ramps up over about ``tau_syn``
+steps): refused. All-zero biases write no dataset.
+
+What NIR cannot say: the reset. Loihi and netx reset the membrane to 0 after
+a spike; sinabs and snnTorch (default) subtract the threshold, and their NIR
+export writes ``v_reset = 0`` all the same. ``NirImport.report`` says so, with
+what was folded, the biases and the neuron mapping.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import h5py
 import numpy as np
 import yaml
 
@@ -33,15 +52,33 @@ from ..netfile import LayerSpec, NetworkFile, NeuronSpec
 from ..netfile.read import decode_frame_spec
 from ..pruning.params import pruner_from_record
 from . import require
+from .nir_fold import LINEAR, FoldError, Synapse, fold, synapse_of
 from .nir_mapping import decay_from_tau, weight_grid
 
-SYNAPSES = ("Conv2d", "Linear", "Affine", "SumPool2d")
 NEURONS = ("CubaLIF", "LIF", "IF")
+SYNAPSES = LINEAR
 SUPPORTED = ("Input", "Output", "Flatten") + SYNAPSES + NEURONS
+BIAS_MAX = (1 << 12) - 1  # Loihi 2's bias mantissa is 13-bit signed (Lava's LIF: int16, precision 13)
+RESET_NOTE = ("Loihi resets the membrane to 0 after a spike; if the source framework subtracted the threshold "
+              "(sinabs, snnTorch default) outputs can differ (NIR has no field for the reset mechanism)")
 
 
-def network_file_from_nir(source, dt: float = 1.0) -> NetworkFile:
-    """The network file model of a NIR graph (a ``nir.NIRGraph`` or a path to a ``.nir`` file)."""
+@dataclass
+class NirImport:
+    """A NIR graph read as a network file model, with what the import did (``report``: one line each)."""
+
+    network: NetworkFile
+    report: list[str] = field(default_factory=list)
+
+    def format(self) -> str:
+        return "\n".join(self.report)
+
+
+def read_nir(source, dt: float = 1.0) -> NirImport:
+    """The network file model of a NIR graph (a ``nir.NIRGraph`` or a path to a ``.nir`` file), with the report.
+
+    Raises ``DataFormatError`` naming the node for anything razor_lava cannot run as the graph says.
+    """
     nir = require("nir", "NIR import")
 
     path = Path(source) if isinstance(source, (str, os.PathLike)) else Path("<NIR graph>")
@@ -54,26 +91,77 @@ def network_file_from_nir(source, dt: float = 1.0) -> NetworkFile:
             raise DataFormatError(path, f"not a NIR graph nir {nir.version} reads ({type(e).__name__}: {e})") from None
     else:
         graph = source
-    if not isinstance(dt, (int, float)) or not dt > 0:
+    if isinstance(dt, bool) or not isinstance(dt, (int, float)) or not dt > 0 or not math.isfinite(dt):
         raise DataFormatError(path, f"dt={dt!r}: expected the graph's time step, a number > 0")
     return _Importer(path, graph, float(dt)).run()
+
+
+def network_file_from_nir(source, dt: float = 1.0) -> NetworkFile:
+    """The network file model of a NIR graph (``read_nir`` without the report)."""
+    return read_nir(source, dt).network
 
 
 def import_nir(source, dt: float = 1.0):
     """A RazorNet (eval mode) that computes what the NIR graph says, with the graph's pruners if razor_lava wrote it.
 
     Its weights are the graph's on lava-dl's 8-bit grid, quantization-aware as in training (so it can be trained
-    on); its pruners decide with the graph's integer parameters.
+    on); its pruners decide with the graph's integer parameters. A graph with biases is refused: lava-dl's blocks
+    in a RazorNet have no netx bias; ``model.reference.reference_network(network_file_from_nir(graph))`` runs it.
     """
-    return _razor_net(network_file_from_nir(source, dt))
-
-
-def write_network_file(source, out: str | os.PathLike, dt: float = 1.0) -> Path:
-    """The deployable network file (netx layers + razor group) of a NIR graph, written atomically at ``out``."""
-    from ..netfile import export_network
-
     nf = network_file_from_nir(source, dt)
-    return export_network(_razor_net(nf), out, nf.frame_spec, nf.classes, cutoff=nf.cutoff)
+    biased = [s.index for s in nf.layers if s.bias is not None]
+    if biased:
+        raise DataFormatError(nf.path, f"layers {biased} have biases, which a RazorNet's lava-dl blocks do not "
+                              "model: use razor_lava.model.reference.reference_network(network_file_from_nir(...)) "
+                              "or write_network_file")
+    return _razor_net(nf)
+
+
+def write_network_file(source, out: str | os.PathLike, dt: float = 1.0, frame_spec=None, classes=None,
+                       dataset: str | None = None) -> Path:
+    """The deployable network file (netx layers + razor group) of a NIR graph, written atomically at ``out``.
+
+    ``source``: a graph or path (read with ``dt``), or a ``NirImport`` / ``NetworkFile`` already read.
+    ``frame_spec`` / ``classes``: stored in the razor group (default: the graph's metadata's, if any);
+    ``dataset``: the registry name stored in the config (what ``deploy.py`` opens without ``--dataset``).
+    The layers are lava-dl's own block export (``RazorNet.write_layers``); biases, which those blocks cannot
+    export, are added as each layer's ``bias`` dataset (dense: one per neuron; conv: one per channel, or
+    ``W x H x C`` where they differ within a channel), then the razor checksum is computed afresh.
+    """
+    from ..atomic import atomic_path
+    from ..netfile import export_network, load_network_file
+
+    nf = source.network if isinstance(source, NirImport) else source if isinstance(source, NetworkFile) \
+        else network_file_from_nir(source, dt)
+    if dataset is not None:
+        nf.config = dict(nf.config or {}, data=dict((nf.config or {}).get("data") or {}, dataset=dataset))
+    spec = frame_spec if frame_spec is not None else nf.frame_spec
+    out = Path(out)
+    with atomic_path(out) as tmp:
+        export_network(_razor_net(nf), tmp, spec, nf.classes if classes is None else classes, cutoff=nf.cutoff)
+        if any(s.bias is not None for s in nf.layers):
+            _add_biases(tmp, nf)
+        load_network_file(tmp)  # what deploy.py will read: refuse to leave a file it cannot
+    return out
+
+
+def _add_biases(path: Path, nf: NetworkFile) -> None:
+    try:
+        from ..netfile.format import content_digest
+    except ImportError:  # before the network-file format module existed
+        from ..netfile.write import content_digest
+
+    with h5py.File(path, "r+") as f:
+        for s in nf.layers:
+            if s.bias is None:
+                continue
+            b = np.asarray(s.bias, dtype=np.int32)
+            if s.type == "conv":
+                per_channel = b.reshape(b.shape[0], -1)
+                b = per_channel[:, 0].copy() if np.ptp(per_channel, axis=1).max(initial=0) == 0 \
+                    else b.transpose(2, 1, 0).copy()  # netx's per-neuron order (W, H, C)
+            f[f"layer/{s.index}"].create_dataset("bias", data=b)
+        f["razor"].attrs["checksum"] = content_digest(f)
 
 
 def _razor_net(nf: NetworkFile):
@@ -89,37 +177,85 @@ def _razor_net(nf: NetworkFile):
 class _Importer:
     def __init__(self, path: Path, graph, dt: float):
         self.path, self.graph, self.dt = path, graph, dt
+        self.report: list[str] = []
 
     def fail(self, problem: str) -> DataFormatError:
         return DataFormatError(self.path, problem)
 
-    def run(self) -> NetworkFile:
+    def kind(self, name: str) -> str:
+        return type(self.graph.nodes[name]).__name__
+
+    def run(self) -> NirImport:
         chain = self._chain()
-        input_shape = tuple(int(v) for v in np.ravel(_only(self.graph.nodes[chain[0]].input_type)))
+        nodes = self.graph.nodes
+        input_shape = self._input_shape(chain[0])
         layers = [LayerSpec(0, "input", input_shape, input_shape, name="input")]
+        self.report.append(f"input: node '{chain[0]}', {' x '.join(map(str, input_shape))}; one step = dt "
+                           f"{self.dt:g} of the graph's time")
         node_layer: dict[str, int] = {}
-        i = 1
-        while i < len(chain) - 1:
-            name, node = chain[i], self.graph.nodes[chain[i]]
-            prev = layers[-1]
-            if type(node).__name__ == "Flatten":
-                layers.append(LayerSpec(len(layers), "flatten", (int(np.prod(prev.shape)),), prev.shape,
-                                        name=f"flatten{len(layers)}"))
-                node_layer[name] = layers[-1].index
-                i += 1
+        shape, pending, flatten_pending = input_shape, None, False
+        for prev_name, name in zip(chain, chain[1:-1]):
+            kind, node = self.kind(name), nodes[name]
+            if kind == "Flatten":
+                if pending is not None:
+                    flatten_pending = True  # a reshape: folded with a dense node after it, or moved past the neuron
+                elif len(shape) > 1:
+                    shape = (int(np.prod(shape)),)
+                    layers.append(LayerSpec(len(layers), "flatten", shape, layers[-1].shape, name=f"flatten{len(layers)}"))
+                    node_layer[name] = layers[-1].index
                 continue
-            if i + 1 >= len(chain) - 1 or type(self.graph.nodes[chain[i + 1]]).__name__ not in NEURONS:
-                follower = chain[i + 1] if i + 1 < len(chain) else "nothing"
-                raise self.fail(f"node '{name}' ({type(node).__name__}) is followed by '{follower}': razor_lava "
-                                f"layers are a synapse node followed by a neuron ({', '.join(NEURONS)})")
-            layers.append(self._layer(len(layers), name, node, chain[i + 1], self.graph.nodes[chain[i + 1]], prev))
-            node_layer[name] = layers[-1].index
-            i += 2
+            if kind in SYNAPSES:
+                in_shape = shape if pending is None else \
+                    (int(np.prod(pending.out_shape)),) if flatten_pending else pending.out_shape
+                try:
+                    syn = synapse_of(name, node, in_shape)
+                    pending = syn if pending is None else fold(pending, syn, flatten_pending)
+                except FoldError as e:
+                    raise self.fail(str(e)) from None
+                flatten_pending = False
+                continue
+            if pending is None:
+                raise self.fail(f"node '{name}' ({kind}) follows '{prev_name}' ({self.kind(prev_name)}) with no "
+                                "synapse node between: razor_lava layers are synapse nodes followed by a neuron")
+            if pending.kind == "dense" and len(shape) > 1:  # a Flatten folded into the dense run: it goes first
+                shape = (int(np.prod(shape)),)
+                layers.append(LayerSpec(len(layers), "flatten", shape, layers[-1].shape, name=f"flatten{len(layers)}"))
+                self.report.append(f"layer/{layers[-1].index} flatten: the Flatten inside the folded run "
+                                   f"{pending.nodes} moved before it (the folded dense matrix reads the "
+                                   f"{' x '.join(map(str, layers[-2].shape))} map flattened)")
+            layer = self._layer(len(layers), pending, name, node, layers[-1])
+            layers.append(layer)
+            for n in pending.nodes + [name]:
+                node_layer[n] = layer.index
+            shape = layer.shape
+            if flatten_pending:
+                shape = (int(np.prod(shape)),)
+                layers.append(LayerSpec(len(layers), "flatten", shape, layer.shape, name=f"flatten{len(layers)}"))
+                self.report.append(f"layer/{layers[-1].index} flatten: the Flatten between '{pending.nodes[-1]}' and "
+                                   f"the neuron '{name}' moved after the neuron (a reshape commutes with it)")
+            pending, flatten_pending = None, False
+        if pending is not None:
+            raise self.fail(f"node '{pending.nodes[-1]}' ({self.kind(pending.nodes[-1])}) reaches the output "
+                            f"with no neuron after it: razor_lava layers end in a neuron ({', '.join(NEURONS)})")
         if not any(s.weighted for s in layers):
             raise self.fail("the graph has no synapse node followed by a neuron")
+        if layers[-1].type == "flatten":
+            raise self.fail("the graph ends with a Flatten: expected a neuron layer as the output")
         nf = NetworkFile(path=self.path, layers=layers, input_shape=input_shape)
         self._metadata(nf, node_layer)
-        return nf
+        if any(self.kind(n) in NEURONS for n in chain):
+            self.report.append(RESET_NOTE)
+        return NirImport(nf, self.report)
+
+    def _input_shape(self, name: str) -> tuple[int, ...]:
+        types = getattr(self.graph.nodes[name], "input_type", None) or {}
+        try:
+            shape = tuple(int(v) for v in np.ravel(_only(types)))
+        except (StopIteration, TypeError, ValueError):
+            raise self.fail(f"node '{name}' (Input) has no input shape") from None
+        if len(shape) not in (1, 3) or min(shape, default=0) < 1:
+            raise self.fail(f"node '{name}' (Input): shape {shape}: expected (C, H, W) or (N,) without a batch axis")
+        return shape
 
     def _chain(self) -> list[str]:
         nodes, edges = self.graph.nodes, self.graph.edges
@@ -127,15 +263,24 @@ class _Importer:
         if unsupported:
             raise self.fail(f"unsupported NIR nodes: {', '.join(unsupported)}; razor_lava imports "
                             f"{', '.join(SUPPORTED)}")
+        for a, b in edges:
+            for end in (a, b):
+                if end not in nodes:
+                    raise self.fail(f"the edge '{a}' -> '{b}' names node '{end}', which is not in the graph")
+        for kind in ("Input", "Output"):
+            found = [k for k, v in nodes.items() if type(v).__name__ == kind]
+            if len(found) != 1:
+                raise self.fail(f"the graph has {len(found)} {kind} nodes {found}: expected one")
         inputs = [k for k, v in nodes.items() if type(v).__name__ == "Input"]
-        if len(inputs) != 1:
-            raise self.fail(f"the graph has {len(inputs)} Input nodes: expected one")
         succ: dict[str, list[str]] = {}
         for a, b in edges:
             succ.setdefault(a, []).append(b)
         chain = [inputs[0]]
-        while type(nodes[chain[-1]]).__name__ != "Output":
+        while self.kind(chain[-1]) != "Output":
             nxt = succ.get(chain[-1], [])
+            if not nxt:
+                raise self.fail(f"node '{chain[-1]}' ({self.kind(chain[-1])}) leads nowhere: no edge leaves it and it "
+                                "is not the Output node")
             if len(nxt) != 1:
                 raise self.fail(f"node '{chain[-1]}' feeds {len(nxt)} nodes {nxt}: razor_lava imports feed-forward "
                                 "chains (one successor per node, no recurrence or branches)")
@@ -148,91 +293,103 @@ class _Importer:
             raise self.fail(f"nodes {left} are not on the path from '{inputs[0]}' to the output")
         return chain
 
-    def _layer(self, index: int, syn_name: str, syn, lif_name: str, lif, prev: LayerSpec) -> LayerSpec:
-        kind = type(syn).__name__
-        where = f"node '{syn_name}' ({kind})"
-        gain, i_decay, v_decay, v_th = self._neuron(lif_name, lif)
-        if kind in ("Linear", "Affine"):
-            if kind == "Affine" and np.any(np.asarray(syn.bias) != 0):
-                raise self.fail(f"{where}: a non-zero bias is not imported (netx adds biases to the voltage)")
-            w = np.asarray(syn.weight, dtype=np.float64)
-            n_in = int(np.prod(prev.shape))
-            if w.ndim != 2 or w.shape[1] != n_in:
-                raise self.fail(f"{where}: weight shape {w.shape}, but the layer before sends {n_in} values")
-            shape, extra = (w.shape[0],), {}
-            w_eff = w * gain.reshape(-1, 1)
-            spec_type = "dense"
+    def _layer(self, index: int, syn: Synapse, lif_name: str, lif, prev: LayerSpec) -> LayerSpec:
+        kind = type(lif).__name__
+        shape = syn.out_shape
+        n = int(np.prod(shape))
+        gain, i_decay, v_decay, v_th, leak = self._neuron(lif_name, lif, n)
+        where = f"node '{lif_name}' ({kind})"
+        if syn.kind == "dense":
+            w_eff = syn.weight * gain.reshape(-1, 1)
         else:
-            if len(prev.shape) != 3:
-                raise self.fail(f"{where}: needs a (C, H, W) input, but the layer before sends {prev.shape}")
-            c, h, wd = prev.shape
-            if kind == "SumPool2d":
-                kernel, stride = _pair(syn.kernel_size), _pair(syn.stride)
-                if np.any(np.asarray(syn.padding) != 0):
-                    raise self.fail(f"{where}: padded sum pooling is not imported")
-                w = np.zeros((c, 1, *kernel))
-                w[...] = 1.0
-                extra = {"kernel": kernel, "stride": stride, "groups": c}
-            else:
-                w = np.asarray(syn.weight, dtype=np.float64)
-                if isinstance(syn.padding, str):
-                    raise self.fail(f"{where}: padding '{syn.padding}': give the padding in pixels")
-                if np.any(np.asarray(syn.bias) != 0):
-                    raise self.fail(f"{where}: a non-zero bias is not imported (netx adds biases to the voltage)")
-                extra = {"kernel": (int(w.shape[2]), int(w.shape[3])), "stride": _pair(syn.stride),
-                         "padding": _pair(syn.padding), "dilation": _pair(syn.dilation), "groups": int(syn.groups)}
-                if w.ndim != 4 or w.shape[1] * extra["groups"] != c:
-                    raise self.fail(f"{where}: weight shape {w.shape} with groups={extra['groups']} does not fit "
-                                    f"the {prev.shape} input")
-            k, s = extra["kernel"], extra["stride"]
-            p, d = extra.get("padding", (0, 0)), extra.get("dilation", (1, 1))
-            out = tuple((n + 2 * p[a] - d[a] * (k[a] - 1) - 1) // s[a] + 1 for a, n in enumerate((h, wd)))
-            shape = (int(w.shape[0]), *out)
             g = gain.reshape(shape)
-            if np.ptp(g, axis=(1, 2)).max(initial=0) > 0:
-                raise self.fail(f"node '{lif_name}': its input weights (w_in, r) differ within a channel: a conv "
-                                "layer shares its kernel across positions")
-            w_eff = w * g[:, 0, 0].reshape(-1, 1, 1, 1)
-            spec_type = "conv"
-        if int(np.prod(shape)) != int(np.prod(np.shape(lif.v_threshold))) and np.size(lif.v_threshold) != 1:
-            raise self.fail(f"node '{lif_name}' has {np.size(lif.v_threshold)} neurons, '{syn_name}' sends "
-                            f"{int(np.prod(shape))}")
-        w_int, vth_mant = self._on_grid(f"node '{syn_name}' -> '{lif_name}'", w_eff, v_th)
+            if np.ptp(g.reshape(shape[0], -1), axis=1).max(initial=0) > 0:
+                raise self.fail(f"{where}: its input gains (r, w_in, tau) differ within a channel: a conv layer "
+                                "shares its kernel across positions")
+            w_eff = syn.weight * g[:, 0, 0].reshape(-1, 1, 1, 1)
+        bias = None
+        if syn.bias is not None and np.any(syn.bias != 0):
+            if kind == "CubaLIF" and i_decay != DECAY_ONE:
+                raise self.fail(f"{where}: the bias of '{syn.nodes[-1]}' enters a synaptic current with tau_syn = "
+                                f"{DECAY_ONE / i_decay:g} steps, where it ramps up over about that many steps; netx "
+                                "adds a bias to the voltage directly (exact only for IF, LIF, or tau_syn of one step)")
+            per_neuron = syn.bias if syn.kind == "dense" else np.broadcast_to(syn.bias[:, None, None], shape)
+            bias = np.asarray(per_neuron, dtype=np.float64).reshape(-1) * gain
+        if leak is not None:
+            bias = leak if bias is None else bias + leak
+        w_int, vth_mant, b_int, how = self._on_grid(f"node '{syn.nodes[-1]}' -> '{lif_name}'", w_eff, v_th, bias)
+        if b_int is not None and not np.any(b_int):
+            b_int = None
+        if b_int is not None and np.abs(b_int).max() > BIAS_MAX:
+            raise self.fail(f"{where}: bias mantissa up to {np.abs(b_int).max()}: Loihi 2 takes 13-bit biases "
+                            f"(|bias| <= {BIAS_MAX}, SLAYER units {BIAS_MAX / WEIGHT_SCALE:g} after the layer's scale)")
         neuron = NeuronSpec(np.int64(i_decay), np.int64(v_decay), np.int64(vth_mant))
-        return LayerSpec(index, spec_type, shape, prev.shape if spec_type == "conv" else (int(np.prod(prev.shape)),),
-                         weight=w_int, neuron=neuron, name=f"{spec_type}{index}", **extra)
+        geo = {} if syn.kind == "dense" else dict(kernel=syn.kernel, stride=syn.stride, padding=syn.padding,
+                                                   dilation=syn.dilation, groups=syn.groups)
+        spec = LayerSpec(index, syn.kind, shape, syn.in_shape, weight=w_int,
+                         bias=None if b_int is None else b_int.reshape(shape), neuron=neuron,
+                         name=f"{syn.kind}{index}", **geo)
+        nodes = " + ".join(f"'{m}' ({self.kind(m)})" for m in syn.nodes)
+        self.report.append(f"layer/{index} {syn.describe()}: nodes {nodes}, neuron {where}")
+        self.report.extend(f"    folded {note}" for note in syn.folds)
+        self.report.append(f"    neuron: CUBA iDecay {i_decay}, vDecay {v_decay}, threshold mantissa {vth_mant}; {how}")
+        self.report.append("    bias: " + ("none (all zero)" if b_int is None else
+                                          f"netx bias (bias_mant, exp 6) in [{b_int.min()}, {b_int.max()}], "
+                                          "added to the voltage every step (exact for this neuron)"))
+        return spec
 
-    def _neuron(self, name: str, n) -> tuple[np.ndarray, int, int, float]:
-        """(the per-neuron gain from synapse output to voltage, iDecay, vDecay, the threshold in SLAYER units)
-        of a CubaLIF / LIF / IF node."""
+    def _neuron(self, name: str, n, size: int):
+        """(per-neuron gain from synapse output to voltage ``(size,)``, iDecay, vDecay, the threshold in SLAYER
+        units, per-neuron voltage bias from ``v_leak`` or None) of a CubaLIF / LIF / IF node."""
         kind, where = type(n).__name__, f"node '{name}' ({type(n).__name__})"
-        v_th = np.asarray(n.v_threshold, dtype=np.float64)
-        for attr in ("v_leak", "v_reset"):
-            if np.any(np.asarray(getattr(n, attr, 0.0)) != 0):
-                raise self.fail(f"{where}: {attr} must be 0 (lava-dl's CUBA neurons reset to and leak towards 0)")
+        params = {a: np.asarray(getattr(n, a), dtype=np.float64)
+                  for a in ("r", "v_threshold", "v_reset", "v_leak", "tau", "tau_syn", "tau_mem", "w_in")
+                  if getattr(n, a, None) is not None}
+        for a, v in params.items():
+            if np.any(np.isnan(v)) or (a not in ("tau", "tau_syn", "tau_mem") and not np.all(np.isfinite(v))):
+                raise self.fail(f"{where}: {a} holds NaN or infinite values")
+            if v.size not in (1, size):
+                raise self.fail(f"{where}: {a} has {v.size} values, but the synapse before it has {size} outputs")
+        v_th = params["v_threshold"]
+        if np.any(params.get("v_reset", 0.0) != 0):
+            raise self.fail(f"{where}: v_reset must be 0 (netx and Loihi reset the membrane to 0)")
         if np.ptp(v_th) > 0:
             raise self.fail(f"{where}: thresholds in [{v_th.min():g}, {v_th.max():g}] differ between neurons: "
                             "razor_lava's layers share one threshold (lava-dl's shared_param)")
-        r = np.asarray(n.r, dtype=np.float64)
+        r = params["r"]
+        leak = None
         try:
             if kind == "CubaLIF":
-                tau_syn, tau_mem = (np.asarray(v, dtype=np.float64) / self.dt for v in (n.tau_syn, n.tau_mem))
+                tau_syn, tau_mem = params["tau_syn"] / self.dt, params["tau_mem"] / self.dt
                 i_decay, v_decay = decay_from_tau(tau_syn, f"{where} tau_syn"), decay_from_tau(tau_mem, f"{where} tau_mem")
-                gain = np.asarray(n.w_in, dtype=np.float64) / tau_syn * r / tau_mem
+                gain = params.get("w_in", np.float64(1.0)) / tau_syn * r / tau_mem
+                leak_tau = tau_mem
             elif kind == "LIF":  # no synaptic state: the current empties every step
-                tau = np.asarray(n.tau, dtype=np.float64) / self.dt
-                i_decay, v_decay, gain = DECAY_ONE, decay_from_tau(tau, f"{where} tau"), r / tau
+                tau = params["tau"] / self.dt
+                i_decay, v_decay, gain, leak_tau = DECAY_ONE, decay_from_tau(tau, f"{where} tau"), r / tau, tau
             else:  # IF: no leak
-                i_decay, v_decay, gain = DECAY_ONE, 0, r * self.dt
+                i_decay, v_decay, gain, leak_tau = DECAY_ONE, 0, r * self.dt, None
         except ValueError as e:
             raise self.fail(f"{e} (pass the graph's own time step as dt)") from None
-        gain = np.broadcast_to(gain, np.shape(v_th)).ravel() if np.ndim(gain) else np.full(v_th.size, gain)
-        return gain, i_decay, v_decay, float(v_th.ravel()[0])
+        if leak_tau is not None and np.any(params.get("v_leak", 0.0) != 0):
+            # tau dv/dt = (v_leak - v) + ...: v_leak / tau (in steps) joins the voltage every step, a netx bias
+            leak = np.asarray(params["v_leak"] / leak_tau, dtype=np.float64).ravel()
+            leak = leak if leak.size == size else np.full(size, leak[0])
+        gain = np.asarray(gain, dtype=np.float64)
+        gain = gain.ravel() if gain.size == size else np.full(size, float(gain.ravel()[0]))
+        return gain, i_decay, v_decay, float(v_th.ravel()[0]), leak
 
-    def _on_grid(self, where: str, w_eff: np.ndarray, v_th: float) -> tuple[np.ndarray, int]:
-        """File integers of ``w_eff`` and the threshold mantissa: exact where on lava-dl's grid, else scaled and rounded."""
-        if weight_grid(w_eff) and float(v_th * WEIGHT_SCALE).is_integer():
+    def _on_grid(self, where: str, w_eff: np.ndarray, v_th: float, bias: np.ndarray | None):
+        """File integers of ``w_eff``, the threshold mantissa and the bias mantissas, and how they were made:
+        exact where all are on lava-dl's grid, else scaled together and rounded (with a warning)."""
+        if v_th <= 0:
+            raise self.fail(f"{where}: threshold {v_th:g}: expected > 0")
+        b64 = None if bias is None else bias * WEIGHT_SCALE
+        if weight_grid(w_eff) and float(v_th * WEIGHT_SCALE).is_integer() and \
+                (b64 is None or np.array_equal(b64, np.rint(b64))):
             w_int, vth_mant = np.rint(w_eff * WEIGHT_SCALE).astype(np.int64), int(v_th * WEIGHT_SCALE)
+            b_int = None if b64 is None else np.rint(b64).astype(np.int64)
+            how = "weights, threshold and bias exactly on lava-dl's grid"
         else:
             peak = float(np.abs(w_eff).max(initial=0))
             if peak == 0:
@@ -240,13 +397,15 @@ class _Importer:
             scale = (WEIGHT_MAX - 1) / (peak * WEIGHT_SCALE)  # the largest weight becomes 254 / 64
             w_int = (2 * np.rint(w_eff * scale * WEIGHT_SCALE / 2)).astype(np.int64)  # lava-dl's step 2 / 64
             vth_mant = int(max(1, round(v_th * scale * WEIGHT_SCALE)))
+            b_int = None if b64 is None else np.rint(b64 * scale).astype(np.int64)
             moved = float(np.abs(w_int / (scale * WEIGHT_SCALE) - w_eff).max() / peak)
-            warnings.warn(f"{self.path}: {where}: weights are not on lava-dl's 8-bit grid; scaled by {scale:.4g} "
-                          f"with the threshold and rounded (largest change {100 * moved:.2f}% of the largest weight; "
-                          f"threshold {v_th:g} -> {vth_mant / (scale * WEIGHT_SCALE):g})", stacklevel=2)
-        if vth_mant < 1:
-            raise self.fail(f"{where}: threshold {v_th:g}: expected > 0")
-        return w_int, vth_mant
+            b_moved = "" if b_int is None else \
+                f"; bias moved by up to {float(np.abs(b_int / (scale * WEIGHT_SCALE) - bias).max()):.3g}"
+            how = (f"weights not on lava-dl's 8-bit grid; scaled by {scale:.4g} with the threshold and bias and "
+                   f"rounded (largest change {100 * moved:.2f}% of the largest weight; threshold {v_th:g} -> "
+                   f"{vth_mant / (scale * WEIGHT_SCALE):g}{b_moved})")
+            warnings.warn(f"{self.path}: {where}: {how}", stacklevel=3)
+        return w_int, vth_mant, b_int, how
 
     def _metadata(self, nf: NetworkFile, node_layer: dict[str, int]) -> None:
         meta = self.graph.metadata.get("razor_lava") if isinstance(self.graph.metadata, dict) else None
@@ -276,11 +435,6 @@ class _Importer:
 
 def _only(types: dict):
     return next(iter(types.values()))
-
-
-def _pair(v) -> tuple[int, int]:
-    a = np.ravel(np.asarray(v, dtype=np.int64))
-    return (int(a[0]), int(a[-1]))
 
 
 def _text(v) -> str:

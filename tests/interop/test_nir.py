@@ -128,9 +128,11 @@ def test_branches_and_loops_are_refused(edges, match):
 
 def test_neuron_parameters_razor_lava_cannot_hold_are_named():
     base = [("input", nir.Input(np.array([4]))), ("w", nir.Linear(np.ones((3, 4)) / 32))]
-    leaky = _chain(*base, ("lif", _lif(3, v_leak=np.full(3, 0.1))), ("output", nir.Output(np.array([3]))))
-    with pytest.raises(DataFormatError, match="node 'lif' .*v_leak must be 0"):
-        network_file_from_nir(leaky)
+    leaky = _chain(*base, ("lif", _lif(3, v_leak=np.full(3, 0.25))), ("output", nir.Output(np.array([3]))))
+    assert np.array_equal(network_file_from_nir(leaky).layers[1].bias, np.full(3, 8))  # v_leak / tau = 1/8: bias 8/64
+    reset = _chain(*base, ("lif", _lif(3, v_reset=np.full(3, 0.5))), ("output", nir.Output(np.array([3]))))
+    with pytest.raises(DataFormatError, match="node 'lif' .*v_reset must be 0"):
+        network_file_from_nir(reset)
     mixed = _chain(*base, ("lif", _lif(3, v_threshold=np.array([1.0, 1.0, 2.0]))), ("output", nir.Output(np.array([3]))))
     with pytest.raises(DataFormatError, match="thresholds in \\[1, 2\\] differ between neurons"):
         network_file_from_nir(mixed)
