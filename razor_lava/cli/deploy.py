@@ -6,6 +6,12 @@ Examples:
         --data-root ../shared/data/nmnist-small --samples 100
     python deploy/deploy.py model.net --dataset nmnist --data-root DIR   # a plain lava-dl netx file
     python deploy/deploy.py model.net --input x.npy --labels y.npy --save-output out.npy   # raw inputs
+    python deploy/deploy.py model.net --dataset nmnist --data-root DIR --window-ms 1 --n-frames 300 \
+        --frame-mode count   # frame the data set this way (a plain netx file has no frame spec of its own)
+--window-ms / --n-frames / --frame-mode replace fields of the file's frame spec (or of the data set's default
+framing) for this run; frames that do not have the network's input shape are refused (exit 2). To store a
+framing in a file, import it with deploy/import_nir.py (NIR graphs) or export it with train/export.py.
+Raw --input arrays may drop or add axes of size 1 (a 64 x T array for an input declared 1 x 1 x 64).
 Samples stream through one compiled network (--mode stream, the default; --mode per-sample builds one
 network per sample, as round 1 did); --workers N shares them among N processes. The report (--report)
 holds mode, period (steps per sample), latency, backend, samples, accuracy, slayer_accuracy,
@@ -66,8 +72,13 @@ def parse_args(argv=None):
     ap.add_argument("--save-output", type=output_file, metavar="OUT.npy",
                     help="write Lava's output payloads (N x n_out x T int32) here (written atomically)")
     ap.add_argument("--no-progress", action="store_true")
+    from .framing_args import add_frame_args, framing_given
+
+    add_frame_args(ap, "how the data set is framed in this run")
     args = ap.parse_args(argv)
     check_sample_args(ap, args)
+    if args.input is not None and framing_given(args):
+        ap.error("--window-ms/--n-frames/--frame-mode: they frame a data set; --input arrays are frames already")
     if args.backend == "sim" and not args.plan and any(
             getattr(args, k) is not None for k in ("host", "partition", "board")):
         ap.error("--host/--partition/--board: only with --backend loihi2")
@@ -101,7 +112,7 @@ def plan(args) -> int:
     from ..deployment.placement import placement_plan
     from ..netfile import load_network_file
 
-    nf = load_network_file(args.network, num_layers=args.num_layers)
+    nf = _framed(load_network_file(args.network, num_layers=args.num_layers), args)
     if args.no_gates:
         nf = nf.without_gates()
     n_frames = None
@@ -118,6 +129,17 @@ def plan(args) -> int:
     return 0
 
 
+def _framed(nf, args):
+    """``nf`` with the frame spec that --window-ms/--n-frames/--frame-mode ask for (unchanged without them)."""
+    from .framing_args import frame_spec_from_args, framing_given
+
+    if not framing_given(args):
+        return nf
+    dataset = args.dataset or ((nf.config or {}).get("data") or {}).get("dataset")
+    nf.frame_spec = frame_spec_from_args(args, nf.input_shape, dataset, nf.frame_spec, str(args.network))
+    return nf
+
+
 def run(args) -> dict:
     import torch
 
@@ -131,7 +153,7 @@ def run(args) -> dict:
 
     # netx Conv layers run torch inside forked Lava workers: one thread avoids a known fork deadlock.
     torch.set_num_threads(1)
-    nf = load_network_file(args.network, num_layers=args.num_layers)
+    nf = _framed(load_network_file(args.network, num_layers=args.num_layers), args)
     if args.cutoff and nf.cutoff is None:
         from ..errors import ConfigError
 

@@ -41,7 +41,8 @@ def _sensor(size) -> str:
 
 def load_inputs(nf: NetworkFile, path, labels_path=None, n: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """Raw input payloads from ``path`` (.npy): one sample ``C x H x W x T`` (or ``C x T``) or a batch
-    ``N x ...``, checked against the file's input shape; integers (or integral floats) >= 0 and < 2**24.
+    ``N x ...``, checked against the file's input shape up to axes of size 1 (a ``64 x T`` array fits an input
+    declared ``1 x 1 x 64``; a ``1 x 64 x T`` array is one sample); integers (or integral floats) >= 0 and < 2**24.
     ``labels_path`` (.npy): ``N`` integer labels, optional. ``n``: the first ``n`` samples only.
     Returns ``(frames N x ... x T, labels N or None)``; every problem is a ``DataFormatError`` naming the file."""
     from ..errors import DataFormatError
@@ -52,11 +53,14 @@ def load_inputs(nf: NetworkFile, path, labels_path=None, n: int | None = None) -
         raise DataFormatError(path, f"not a readable .npy array ({e})") from None
     want = tuple(nf.input_shape)
     shape = " x ".join(map(str, want))
-    if x.ndim == len(want) + 1 and tuple(x.shape[:-1]) == want:
-        x = x[None]
-    elif not (x.ndim == len(want) + 2 and tuple(x.shape[1:-1]) == want):
+    squeeze = lambda dims: tuple(int(d) for d in dims if d != 1)  # noqa: E731  (axes of size 1 are not data)
+    if x.ndim >= 1 and squeeze(x.shape[:-1]) == squeeze(want):  # one sample, e.g. 64 x T for a 1 x 1 x 64 input
+        x = x.reshape(1, *want, x.shape[-1])
+    elif x.ndim >= 2 and squeeze(x.shape[1:-1]) == squeeze(want):  # a batch
+        x = x.reshape(x.shape[0], *want, x.shape[-1])
+    else:
         raise DataFormatError(path, f"array of shape {x.shape}: expected one sample {shape} x T or a batch "
-                              f"N x {shape} x T for {nf.path}")
+                              f"N x {shape} x T for {nf.path} (axes of size 1 may be left out)")
     if x.shape[-1] < 1 or len(x) < 1:
         raise DataFormatError(path, f"array of shape {x.shape} holds no frame")
     x = x[:n] if n is not None else x
