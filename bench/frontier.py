@@ -151,7 +151,8 @@ def load_splits(args, dataset: str):
 
 def variants(nf, seed: int, val_frames, ratios=INFERENCE_RATIOS) -> list[tuple[str, dict, dict]]:
     """``(method, settings, gates)`` of every operating point of one trained network (gates: layer -> rule)."""
-    from razor_lava.pruning.baselines import baseline_like, frozen_pruner
+    from razor_lava.pruning.baselines import baseline_like
+    from razor_lava.pruning.module import frozen_pruner
     from razor_lava.pruning.params import n_pruned
     from razor_lava.profile.operating_point import tuned_events_gates
 

@@ -64,3 +64,25 @@ def weight_to_slayer(weight: np.ndarray) -> np.ndarray:
 def bias_to_slayer(bias: np.ndarray) -> np.ndarray:
     """File bias (``bias_mant``) in SLAYER's current units: ``bias << BIAS_EXP`` state units / STATE_SCALE."""
     return np.asarray(bias, dtype=np.float64) * (1 << BIAS_EXP) / STATE_SCALE
+
+
+def integer_array(value, where: str, source=None, lo=None, hi=None) -> np.ndarray:
+    """``value`` (a file's dataset, a record's array) as int64, where it holds integers in [lo, hi].
+
+    The one check of "a fixed-point integer": refuses text, NaN, infinities, fractions and values out of
+    range with a ``DataFormatError`` naming ``source`` (a file) and ``where`` (the dataset).
+    """
+    from .errors import DataFormatError
+
+    a = np.asarray(value)
+    if a.dtype.kind not in "iufb":
+        raise DataFormatError(source, f"{where} holds {a.dtype} values: expected numbers")
+    a = a.astype(np.float64)
+    if not np.all(np.isfinite(a)):
+        raise DataFormatError(source, f"{where} holds NaN or infinite values: expected integers")
+    if not np.array_equal(a, np.round(a)):
+        raise DataFormatError(source, f"{where} holds non-integer values (e.g. {a[a != np.round(a)].ravel()[0]}): "
+                              "expected the integers of a fixed-point export")
+    if (lo is not None and a.min(initial=lo) < lo) or (hi is not None and a.max(initial=hi) > hi):
+        raise DataFormatError(source, f"{where} has values in [{a.min():.0f}, {a.max():.0f}]: expected [{lo}, {hi}]")
+    return a.astype(np.int64)

@@ -51,7 +51,7 @@ def deploy_samples(nf: NetworkFile, frames: np.ndarray, labels: np.ndarray, tag:
     (``_cutoff_report``). ``taps``: measurements in the same run (``assemble.Tap``;
     ``profile.deploy_synops.deploy_counting`` adds the synop counters and their check). ``labels`` None
     (raw inputs without labels): the accuracies are None. ``results``: a list that receives the run's
-    ``runner.StreamResult`` (outputs, decisions, what the taps read). ``backend="loihi2"``: on Loihi 2 hardware
+    ``result.StreamResult`` (outputs, decisions, what the taps read). ``backend="loihi2"``: on Loihi 2 hardware
     (``runner.run_stream``; reach the board first: ``backends.check_backend``), the report then holds the
     placement plan. ``reference``: ``slayer_reference(nf, frames)`` when the caller has it already.
     """

@@ -17,6 +17,7 @@ import numpy as np
 import psutil
 
 from ..errors import LavaRunError
+from .result import merge
 
 
 def shares(n: int, workers: int) -> list[range]:
@@ -37,8 +38,6 @@ def _work(conn, run, nf, frames, kw) -> None:
 
 def run_in_workers(run, nf, frames: np.ndarray, workers: int, **kw):
     """``run(nf, share, **kw)`` in ``workers`` forked processes; results merged in sample order."""
-    from .runner import merge
-
     # Lava sets the "fork" start method when its runtime is first imported; a worker importing it for
     # the first time would find the context already set and fail, so it is imported here, before forking.
     import lava.magma.runtime.message_infrastructure.multiprocessing  # noqa: F401

@@ -50,9 +50,7 @@ def pool_weight(s: LayerSpec) -> float | None:
 
     razor_lava builds its pool layers so (``model/network.py``); any conv of that form is one, whoever made it.
     """
-    c_in = s.in_shape[0]
-    if (s.type != "conv" or s.groups != c_in or s.shape[0] != c_in or s.padding != (0, 0)
-            or s.dilation != (1, 1) or s.kernel != s.stride or np.ptp(s.weight) != 0):
+    if s.type != "conv" or s.layer.as_pool(s.in_shape[0]) is None or np.ptp(s.weight) != 0:
         return None
     return float(weight_to_slayer(s.weight.ravel()[0]))
 

@@ -18,12 +18,10 @@ from pathlib import Path
 import yaml
 
 from ..errors import ConfigError
+from ..layers import BLOCKS, TYPES, WEIGHTED, Layer
 from ..pruning.params import METHODS, TRAIN_MODES, VARIANTS, check_method_options, resolve_method_rule
 
-LAYER_TYPES = ("conv", "pool", "flatten", "dense")
-WEIGHTED = ("conv", "pool", "dense")
-# Blocks a named position (E2-E4) counts: a pool belongs to the conv block before it.
-BLOCKS = ("conv", "dense")
+LAYER_TYPES = ("conv", "pool", "flatten", "dense")  # the layer types a config may list (razor_lava.layers)
 POSITIONS = ("E1", "E2", "E3", "E4")
 
 DEFAULT_NEURON = {
@@ -211,7 +209,7 @@ AUGMENT_SCHEMA = {
     "drop_event": Num(lo=0, hi=1, hi_open=True, note="the probability of dropping each event"),
     "time_jitter_us": Num(lo=0, note="the standard deviation of Gaussian timestamp noise"),
 }
-# positions, pool, theta and ratio have their own checks (_check_positions, _pair, resolve_rule).
+# positions, pool, theta and ratio have their own checks (_check_positions, _checked_pair, resolve_rule).
 PRUNER_SCHEMA = {
     "n_embeddings": Num(integer=True, lo=0, note="K global temporal embeddings; 0 = none"),
     "kernel": Num(integer=True, lo=1, note="odd"),
@@ -223,7 +221,7 @@ PRUNER_SCHEMA = {
     "freeze": Flag(),
     "infer_ratio": Num(lo=0, hi=1, hi_open=True, null=True, note="null = the training ratio"),
 }
-# The data section's framing keys (razor_lava.data.framing.FrameSpec; ``size`` is checked by _pair).
+# The data section's framing keys (razor_lava.data.framing.FrameSpec; ``size`` is checked by _checked_pair).
 DATA_SCHEMA = {
     "dataset": Text(),
     "window_ms": Num(lo=0, lo_open=True),
@@ -265,13 +263,13 @@ def _check_section(values: dict, schema: dict, key: str, source) -> None:
 
 @dataclass
 class NetConfig:
-    """A validated config. ``layers`` are dicts with defaults filled in."""
+    """A validated config. ``layers`` are typed layers (``razor_lava.layers``) with defaults filled in."""
 
     name: str
     data: dict
     input: tuple[int, ...]
     neuron: dict
-    layers: list[dict]
+    layers: list[Layer]
     pruner: dict
     train: dict
     source: str | None = None
@@ -279,15 +277,15 @@ class NetConfig:
 
     @property
     def n_classes(self) -> int:
-        return int(self.layers[-1]["out"])
+        return int(self.layers[-1].out)
 
     # Layer indices: layer k is the k-th entry (1-based) of ``layers`` and the file's
     # ``layer/k`` (``layer/0`` is the input); see razor_lava/netfile/spec.py.
     def weighted_indices(self) -> list[int]:
-        return [k for k, l in enumerate(self.layers, start=1) if l["type"] in WEIGHTED]
+        return [k for k, l in enumerate(self.layers, start=1) if l.type in WEIGHTED]
 
     def block_indices(self) -> list[int]:
-        return [k for k, l in enumerate(self.layers, start=1) if l["type"] in BLOCKS]
+        return [k for k, l in enumerate(self.layers, start=1) if l.type in BLOCKS]
 
     def pruner_layers(self) -> list[int]:
         """Layer indices of the blocks that get a pruner at their input.
@@ -306,7 +304,7 @@ class NetConfig:
 
     def to_dict(self) -> dict:
         return {"name": self.name, "data": self.data, "input": list(self.input), "neuron": self.neuron,
-                "layers": self.layers, "pruner": self.pruner, "train": self.train}
+                "layers": [layer.to_dict() for layer in self.layers], "pruner": self.pruner, "train": self.train}
 
 
 def _merge(defaults: dict, given, key: str, source) -> dict:
@@ -352,8 +350,8 @@ def _positive_int(layer: dict, name: str, key: str, source, default=None) -> int
     return v
 
 
-def _pair(layer: dict, name: str, key: str, source, default=None, minimum: int = 1) -> list[int]:
-    """An int or an [h, w] pair, returned as [h, w]."""
+def _checked_pair(layer: dict, name: str, key: str, source, default=None, minimum: int = 1) -> list[int]:
+    """A config value that is an int or an [h, w] pair, type- and range-checked, returned as [h, w]."""
     v = layer.get(name, default)
     if v is None:
         raise ConfigError(f"{key}.{name}", "missing; expected an integer or [height, width]", source)
@@ -404,10 +402,10 @@ def parse_config(raw: dict, source: str | None = None, any_output: bool = False)
         out = {"type": t}
         if t == "conv":
             out["out"] = _positive_int(layer, "out", key, source)
-            out["kernel"] = _pair(layer, "kernel", key, source)
-            out["stride"] = _pair(layer, "stride", key, source, 1)
-            out["padding"] = _pair(layer, "padding", key, source, 0, minimum=0)
-            out["dilation"] = _pair(layer, "dilation", key, source, 1)
+            out["kernel"] = _checked_pair(layer, "kernel", key, source)
+            out["stride"] = _checked_pair(layer, "stride", key, source, 1)
+            out["padding"] = _checked_pair(layer, "padding", key, source, 0, minimum=0)
+            out["dilation"] = _checked_pair(layer, "dilation", key, source, 1)
             out["groups"] = _positive_int(layer, "groups", key, source, 1)
             out["weight_scale"] = float(check_value(layer.get("weight_scale", 2), POSITIVE, f"{key}.weight_scale",
                                                     source))
@@ -431,15 +429,15 @@ def parse_config(raw: dict, source: str | None = None, any_output: bool = False)
                 # processes; those exist for dense layers only.
                 raise ConfigError(f"{key}.neuron", "LIAF (graded) neurons are supported on dense layers only",
                                   source)
-        layers.append(out)
-    if layers[-1]["type"] != "dense" and not any_output:
+        layers.append(TYPES[t](**{k: v for k, v in out.items() if k != "type"}))
+    if layers[-1].type != "dense" and not any_output:
         raise ConfigError(f"layers[{len(layers) - 1}].type", "the last layer must be dense (the class outputs)", source)
     pruner = _merge(DEFAULT_PRUNER, raw.get("pruner"), "pruner", source)
     _check_section(pruner, PRUNER_SCHEMA, "pruner", source)
     if pruner["kernel"] % 2 == 0:
         raise ConfigError("pruner.kernel", f"expected an odd integer >= 1 (a centred temporal kernel), got "
                           f"{pruner['kernel']!r}", source)
-    pruner["pool"] = _pair(pruner, "pool", "pruner", source)
+    pruner["pool"] = _checked_pair(pruner, "pool", "pruner", source)
     # The config's theta/ratio over the defaults: a theta given alone replaces the default ratio.
     pruner["theta"], pruner["ratio"] = resolve_method_rule(pruner["method"], DEFAULT_PRUNER["theta"],
                                                            DEFAULT_PRUNER["ratio"], pruner["variant"],
@@ -492,8 +490,18 @@ def _data_section(data, source) -> dict:
                           f"{sorted(DATASETS)}", source)
     out = dict(data)
     if data.get("size") is not None:
-        out["size"] = _pair(data, "size", "data", source)
+        out["size"] = _checked_pair(data, "size", "data", source)
     return out
+
+
+def config_from_layers(input_shape, layers: list[Layer], data: dict, pruner_positions: list[int],
+                       source: str | None = None) -> NetConfig:
+    """The config of a network whose typed layers come from elsewhere (a network file, a NIR graph), with
+    pruners at ``pruner_positions`` and every other section at its defaults. The last layer may be any
+    weighted layer (a file read with ``num_layers``). Validated like any config (its ``raw`` re-parses)."""
+    raw = {"data": data, "input": list(input_shape), "layers": [layer.to_dict() for layer in layers],
+           "pruner": {"positions": list(pruner_positions)}}
+    return parse_config(raw, source, any_output=True)
 
 
 def with_train_overrides(cfg: NetConfig, overrides: dict) -> NetConfig:

@@ -22,17 +22,10 @@ from ._slayer import slayer
 from ..atomic import atomic_path
 from ..errors import ConfigError
 from ..fixed_point import GRADED_SCALE
+from ..layers import Conv, Dense, Flatten, Layer, LayerShapeError, Pool
 from ..pruning.module import EventPruner
 from ..pruning.params import resolve_method_rule
 from .config import NetConfig
-
-
-def _conv_out(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
-    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
-
-
-def _pair(v) -> tuple[int, int]:
-    return (int(v), int(v)) if np.isscalar(v) else (int(v[0]), int(v[1]))
 
 
 def _neuron_params(p: dict) -> dict:
@@ -52,6 +45,47 @@ def effective_pruner(cfg: NetConfig, pruner_overrides: dict | None = None) -> di
     pruner_cfg["theta"], pruner_cfg["ratio"] = resolve_method_rule(
         pruner_cfg["method"], cfg.pruner["theta"], cfg.pruner["ratio"], pruner_cfg["variant"], overrides)
     return pruner_cfg
+
+
+def _neuron(layer: Layer, dropout: float) -> dict:
+    params = _neuron_params(layer.neuron)
+    if dropout > 0:
+        params["dropout"] = slayer.neuron.Dropout(p=dropout)
+    return params
+
+
+def _build_conv(layer: Conv, in_shape, dropout: float) -> nn.Module:
+    return slayer.block.cuba.Conv(
+        _neuron(layer, dropout), in_shape[0], layer.out, layer.kernel, stride=layer.stride, padding=layer.padding,
+        dilation=layer.dilation, groups=layer.groups, weight_scale=layer.weight_scale, weight_norm=layer.weight_norm,
+        delay_shift=True)
+
+
+def _build_pool(layer: Pool, in_shape, dropout: float) -> nn.Module:
+    """A sum pool as the depthwise conv it deploys as (``Pool.as_conv``), its weight fixed; no dropout."""
+    conv = layer.as_conv(in_shape[0])
+    block = slayer.block.cuba.Conv(_neuron(layer, 0.0), conv.out, conv.out, conv.kernel, stride=conv.stride,
+                                   groups=conv.groups, weight_norm=False, delay_shift=True)
+    block.synapse.weight.data.fill_(layer.weight)
+    block.synapse.weight.requires_grad_(False)
+    return block
+
+
+def _build_dense(layer: Dense, in_shape, dropout: float) -> nn.Module:
+    # A learnable axonal delay is lava-dl's (max 62 steps, netx's limit); on the CPU SLAYER shifts
+    # by the delay's floor, which is what export writes, so the deployed network stays exact.
+    return slayer.block.cuba.Dense(_neuron(layer, dropout), int(np.prod(in_shape)), layer.out,
+                                   weight_scale=layer.weight_scale, weight_norm=layer.weight_norm, delay=layer.delay,
+                                   delay_shift=True)
+
+
+def _build_flatten(layer: Flatten, in_shape, dropout: float) -> nn.Module:
+    return slayer.block.cuba.Flatten()
+
+
+# The one table from a layer type to its SLAYER block: ``BUILD[layer.type](layer, in_shape, dropout)``.
+# RazorNet builds configs and network files (the SLAYER reference, NIR imports) through it.
+BUILD = {"conv": _build_conv, "pool": _build_pool, "dense": _build_dense, "flatten": _build_flatten}
 
 
 class RazorNet(nn.Module):
@@ -82,57 +116,19 @@ class RazorNet(nn.Module):
         last_block = cfg.block_indices()[-1]
         dropout = float(cfg.train.get("dropout", 0.0))
         for i, layer in enumerate(cfg.layers):
-            key, k = f"layers[{i}]", i + 1
+            k = i + 1
             self.layer_inputs[k] = shape
             if k in positions:
                 self.pruners[str(k)] = self._make_pruner(shape, graded, pruner_cfg)
-            t = layer["type"]
-            if t == "flatten":
-                self.blocks.append(slayer.block.cuba.Flatten())
-                shape = (int(np.prod(shape)),)
-                continue
-            params = _neuron_params(layer["neuron"])
-            if dropout > 0 and t != "pool" and k != last_block:
-                params["dropout"] = slayer.neuron.Dropout(p=dropout)
-            if t in ("conv", "pool"):
-                if len(shape) != 3:
-                    raise ConfigError(f"{key}.type", f"a {t} layer needs a C x H x W input, but its input is {shape}; "
-                                      "put it before the flatten layer", cfg.source)
-                c, h, w = shape
-                if t == "conv":
-                    if c % layer["groups"] or layer["out"] % layer["groups"]:
-                        raise ConfigError(f"{key}.groups", f"groups={layer['groups']} must divide the input channels "
-                                          f"{c} and the output channels {layer['out']}", cfg.source)
-                    k, s, p, d = (_pair(layer[n]) for n in ("kernel", "stride", "padding", "dilation"))
-                    out_c = layer["out"]
-                    block = slayer.block.cuba.Conv(
-                        params, c, out_c, k, stride=s, padding=p, dilation=d, groups=layer["groups"],
-                        weight_scale=layer["weight_scale"], weight_norm=layer.get("weight_norm", False),
-                        delay_shift=True)
-                else:
-                    k, s, p, d, out_c = _pair(layer["kernel"]), _pair(layer["stride"]), (0, 0), (1, 1), c
-                    block = slayer.block.cuba.Conv(params, c, c, k, stride=s, groups=c, weight_norm=False,
-                                                   delay_shift=True)
-                    block.synapse.weight.data.fill_(layer["weight"])
-                    block.synapse.weight.requires_grad_(False)
-                oh, ow = (_conv_out(n, *(v[a] for v in (k, s, p, d))) for a, n in enumerate((h, w)))
-                if oh < 1 or ow < 1:
-                    raise ConfigError(key, f"output would be {oh} x {ow} for input {h} x {w}: kernel/stride too large",
-                                      cfg.source)
-                shape = (out_c, oh, ow)
-            else:  # dense
-                # A learnable axonal delay is lava-dl's (max 62 steps, netx's limit); on the CPU SLAYER shifts
-                # by the delay's floor, which is what export writes, so the deployed network stays exact.
-                block = slayer.block.cuba.Dense(params, int(np.prod(shape)), layer["out"],
-                                                weight_scale=layer["weight_scale"],
-                                                weight_norm=layer.get("weight_norm", False),
-                                                delay=layer.get("delay", False), delay_shift=True)
-                if len(shape) == 3 and shape[1:] != (1, 1):
-                    raise ConfigError(f"{key}.type", f"a dense layer after a {shape} conv output needs a flatten layer "
-                                      "before it", cfg.source)
-                shape = (layer["out"],)
-            graded = bool(params["graded_spike"])
+            try:
+                out_shape = layer.out_shape(shape)
+            except LayerShapeError as e:
+                raise ConfigError(f"layers[{i}]" + (f".{e.key}" if e.key else ""), str(e), cfg.source) from None
+            block = BUILD[layer.type](layer, shape, dropout if k != last_block else 0.0)
             self.blocks.append(block)
+            if layer.weighted:
+                graded = bool(layer.neuron["graded_spike"])
+            shape = out_shape
         self.output_shape = shape
 
     def _make_pruner(self, shape, graded: bool, p: dict) -> EventPruner:

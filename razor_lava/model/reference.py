@@ -21,6 +21,8 @@ the ``T`` steps the gate buffers, which no offline reference models.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -32,24 +34,17 @@ from ..netfile import LayerSpec, NetworkFile
 from . import _slayer  # noqa: F401  (imports lava-dl quietly; the two modules below come with it)
 from lava.lib.dl.slayer.neuron.dynamics import leaky_integrator  # noqa: E402
 from lava.lib.dl.slayer.utils import quantize  # noqa: E402
-from .config import parse_config
+from .config import NetConfig, config_from_layers
 from .network import RazorNet
 
 
-def config_from_file(nf: NetworkFile) -> dict:
-    """A config mapping with the file's layers (and pruner positions)."""
-    layers = []
-    for s in nf.layers:
-        if s.type == "flatten":
-            layers.append({"type": "flatten"})
-        elif s.type == "dense":
-            layers.append({"type": "dense", "out": s.n_neurons, "neuron": s.neuron.slayer_params()})
-        elif s.type == "conv":
-            layers.append({"type": "conv", "out": s.shape[0], "kernel": list(s.kernel), "stride": list(s.stride),
-                           "padding": list(s.padding), "dilation": list(s.dilation), "groups": s.groups,
-                           "neuron": s.neuron.slayer_params()})
-    return {"data": dict((nf.config or {}).get("data", {"dataset": "synthetic"})), "input": list(nf.input_shape),
-            "layers": layers, "pruner": {"positions": sorted(nf.pruners)}}
+def config_from_file(nf: NetworkFile) -> NetConfig:
+    """The config of the file's network: its typed layers (``LayerSpec.layer``) with the file's neurons, its
+    pruner positions, every other section at its defaults."""
+    layers = [replace(s.layer, neuron=s.neuron.slayer_params()) if s.weighted else s.layer
+              for s in nf.layers if s.type != "input"]
+    data = dict((nf.config or {}).get("data", {"dataset": "synthetic"}))
+    return config_from_layers(nf.input_shape, layers, data, sorted(nf.pruners), source=str(nf.path))
 
 
 def _cuba_with_leading_step(neuron, z: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
@@ -99,7 +94,7 @@ class ReferenceNet(nn.Module):
 
     def __init__(self, nf: NetworkFile):
         super().__init__()
-        self.net = RazorNet(parse_config(config_from_file(nf), source=str(nf.path), any_output=True))
+        self.net = RazorNet(config_from_file(nf))
         specs = [s for s in nf.layers if s.type != "input"]
         self.layers = nn.ModuleDict({str(s.index): NetxLayer(b, s) for s, b in zip(specs, self.net.blocks)})
         self.pruners = self.net.pruners

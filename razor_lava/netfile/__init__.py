@@ -1,6 +1,7 @@
 """The network file: one model (``spec``), one reader (``read``), one writer (``write``)."""
 
-from .read import FORMAT_VERSION, SUPPORTED_TYPES, load_network_file
+from .format import FORMAT_VERSION
+from .read import SUPPORTED_TYPES, load_network_file
 from .spec import LayerSpec, NetworkFile, NeuronSpec
 from .write import export_network, write_cutoff, write_operating_point
 

@@ -17,7 +17,6 @@ than CUBA, per-neuron decays, graded ``messageBits`` LIF, and conv delays
 from __future__ import annotations
 
 import json
-import math
 import os
 import warnings
 from pathlib import Path
@@ -27,12 +26,13 @@ import numpy as np
 import yaml
 
 from ..data.framing import FrameSpec
-from ..errors import ConfigError, DataFormatError
-from ..fixed_point import DECAY_ONE, DEFAULT_DENSE_NEURON, MAX_DELAY, WEIGHT_MAX, WEIGHT_MIN
-from ..pruning.params import PrunerParams
+from ..errors import DataFormatError
+from ..fixed_point import DECAY_ONE, DEFAULT_DENSE_NEURON, MAX_DELAY, WEIGHT_MAX, WEIGHT_MIN, integer_array
+from ..layers import Conv, LayerShapeError, pair
+from ..pruning.params import PrunerParams, pruner_from_record
+from .format import FORMAT_VERSION, content_digest
 from .spec import LayerSpec, NetworkFile, NeuronSpec
 
-FORMAT_VERSION = 2  # 2: razor/pruners/<layer index>; 1: keyed by config index (layer index - 1)
 SUPPORTED_TYPES = ("input", "conv", "dense", "flatten")
 _NOT_BUILT_BY_NETX = ("pool", "average", "convT", "unpool", "concat")
 
@@ -55,22 +55,8 @@ class _Reader:
         return v.decode() if isinstance(v, bytes) else str(v)
 
     def integers(self, g: h5py.Group, key: str, where: str, lo=None, hi=None) -> np.ndarray:
-        """A dataset that Lava needs as integers, as int64; refuses NaN, fractions and values outside [lo, hi]."""
-        raw = self.need(g, key, where)
-        if np.asarray(raw).dtype.kind not in "iufb":
-            raise self.fail(f"{where}/{key} holds {np.asarray(raw).dtype} values: expected numbers")
-        try:
-            a = np.asarray(raw, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise self.fail(f"{where}/{key} holds {np.asarray(raw).dtype} values: expected numbers") from None
-        if not np.all(np.isfinite(a)):
-            raise self.fail(f"{where}/{key} holds NaN or infinite values: expected integers")
-        if not np.array_equal(a, np.round(a)):
-            raise self.fail(f"{where}/{key} holds non-integer values (e.g. {a[a != np.round(a)].ravel()[0]}): "
-                            "expected the integers of a fixed-point export")
-        if (lo is not None and a.min(initial=lo) < lo) or (hi is not None and a.max(initial=hi) > hi):
-            raise self.fail(f"{where}/{key} has values in [{a.min():.0f}, {a.max():.0f}]: expected [{lo}, {hi}]")
-        return a.astype(np.int64)
+        """A dataset that Lava needs as integers, as int64 (``fixed_point.integer_array``)."""
+        return integer_array(self.need(g, key, where), f"{where}/{key}", self.path, lo, hi)
 
     def scalar_param(self, g, key: str, where: str, lo=None, hi=None) -> np.ndarray:
         a = self.integers(g, key, where, lo, hi)
@@ -80,11 +66,11 @@ class _Reader:
         return a.reshape(())
 
 
-def _pair(r: _Reader, g: h5py.Group, key: str, where: str) -> tuple[int, int]:
+def _read_pair(r: _Reader, g: h5py.Group, key: str, where: str) -> tuple[int, int]:
     v = r.integers(g, key, where).ravel()
     if v.size not in (1, 2):
         raise r.fail(f"{where}/{key} has {v.size} values: expected 1 or 2")
-    return (int(v[0]), int(v[-1]))
+    return pair(v)
 
 
 def _neuron(r: _Reader, g: h5py.Group, where: str, layer_type: str) -> NeuronSpec:
@@ -145,10 +131,6 @@ def _delay(r: _Reader, g: h5py.Group, where: str, weight: np.ndarray) -> np.ndar
                  f"{weight.shape} (per synapse) delays")
 
 
-def _conv_out(size: int, k: int, s: int, p: int, d: int) -> int:
-    return (size + 2 * p - d * (k - 1) - 1) // s + 1
-
-
 def _layer(r: _Reader, g: h5py.Group, i: int, prev: LayerSpec | None, num_layers_hint: str) -> LayerSpec:
     where = f"layer/{i}"
     t = r.text(g, "type", where)
@@ -198,21 +180,20 @@ def _layer(r: _Reader, g: h5py.Group, i: int, prev: LayerSpec | None, num_layers
         w = w[..., 0]
     if w.ndim != 4:
         raise r.fail(f"{where}/weight has shape {w.shape}: expected (out, in/groups, kh, kw[, 1])")
-    geo = {k: _pair(r, g, k, where) for k in ("stride", "padding", "dilation")}
+    geo = {k: _read_pair(r, g, k, where) for k in ("stride", "padding", "dilation")}
     groups = int(r.integers(g, "groups", where, 1, None).ravel()[0])
     c, h, wd = prev_shape
     if w.shape[1] * groups != c or w.shape[0] % groups:
         raise r.fail(f"{where}/weight has shape {w.shape} with groups={groups}: the input has {c} channels")
     kernel = (int(w.shape[2]), int(w.shape[3]))
-    out = tuple(_conv_out(n, kernel[a], geo["stride"][a], geo["padding"][a], geo["dilation"][a])
-                for a, n in enumerate((h, wd)))
-    shape = (int(w.shape[0]), *out)
+    try:
+        shape = Conv(out=int(w.shape[0]), kernel=kernel, groups=groups, **geo).out_shape(prev_shape)
+    except LayerShapeError:
+        raise r.fail(f"{where}: kernel {kernel} does not fit the {prev_shape} input") from None
     if "shape" in g:
         stored = tuple(int(v) for v in r.integers(g, "shape", where).ravel())
         if stored != shape:
             raise r.fail(f"{where}/shape is {stored}, but its weight and geometry on a {prev_shape} input give {shape}")
-    if min(out) < 1:
-        raise r.fail(f"{where}: kernel {kernel} does not fit the {prev_shape} input")
     return LayerSpec(i, t, shape, prev_shape, weight=w, bias=_bias(r, g, where, shape), neuron=neuron,
                      kernel=kernel, groups=groups, graded_in=graded_in, name=f"conv{i}", **geo)
 
@@ -249,21 +230,8 @@ def _pruner(r: _Reader, g: h5py.Group, where: str) -> tuple[PrunerParams, tuple]
     for a in ("variant", "ratio", "theta", "pool", "input_scale", "area", "in_shape"):
         if a not in g.attrs:
             raise r.fail(f"{where}: missing attribute '{a}'")
-    arrays = {k: r.integers(g, k, where) for k in ("weight", "bias", "embeddings", "lut")}
-    frame_bias = r.integers(g, "frame_bias", where) if "frame_bias" in g else None
-    ratio, theta = float(g.attrs["ratio"]), float(g.attrs["theta"])
-    theta_int = int(g.attrs["theta_int"]) if "theta_int" in g.attrs else None
-    if arrays["weight"].ndim != 3:
-        raise r.fail(f"{where}/weight has shape {arrays['weight'].shape}: expected K x D x kernel")
-    try:
-        p = PrunerParams(weight=arrays["weight"], bias=arrays["bias"], embeddings=arrays["embeddings"],
-                         theta=None if math.isnan(theta) else theta, theta_int=theta_int,
-                         ratio=None if math.isnan(ratio) else ratio, variant=str(g.attrs["variant"]),
-                         pool=tuple(int(v) for v in g.attrs["pool"]), input_scale=int(g.attrs["input_scale"]),
-                         area=int(g.attrs["area"]), lut=arrays["lut"], frame_bias=frame_bias)
-    except ConfigError as e:  # PrunerParams checks the rule (theta_int or ratio) and the shapes
-        raise r.fail(f"{where}: {e}") from None
-    return p, tuple(int(v) for v in g.attrs["in_shape"])
+    record = {**dict(g.attrs), **{k: g[k][()] for k in g if isinstance(g[k], h5py.Dataset)}}
+    return pruner_from_record(record, where, r.path)
 
 
 def load_network_file(path: str | os.PathLike, num_layers: int | None = None) -> NetworkFile:
@@ -306,8 +274,6 @@ def _format_version(r: _Reader, f: h5py.File) -> int | None:
         raise r.fail(f"razor format version {int(version)} is not one this razor_lava reads (1 .. {FORMAT_VERSION})"
                      + ("; upgrade razor_lava" if int(version) > FORMAT_VERSION else ""))
     if int(version) >= 2:
-        from .write import content_digest
-
         if "checksum" not in g.attrs:
             raise r.fail("razor: missing attribute 'checksum' (every razor_lava file of format 2 has one)")
         if str(g.attrs["checksum"]) != content_digest(f):

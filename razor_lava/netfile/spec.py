@@ -26,9 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from ..data.framing import FrameSpec
+from ..layers import WEIGHTED, Conv, Dense, Flatten, Input, Layer
 from ..pruning.params import PrunerParams
-
-WEIGHTED = ("conv", "dense")
 
 
 @dataclass(frozen=True)
@@ -85,7 +84,21 @@ class LayerSpec:
 
     @property
     def weighted(self) -> bool:
-        return self.type in WEIGHTED
+        return self.type in WEIGHTED  # a file has no pool layers: razor_lava writes them as convs
+
+    @property
+    def layer(self) -> Layer:
+        """The typed layer (``razor_lava.layers``): geometry, fan-out, the SLAYER block it builds."""
+        if self.type == "conv":
+            return Conv(out=self.shape[0], kernel=self.kernel, stride=self.stride, padding=self.padding,
+                        dilation=self.dilation, groups=self.groups)
+        if self.type == "dense":
+            return Dense(out=self.n_neurons)
+        return Flatten() if self.type == "flatten" else Input(shape=self.shape)
+
+    def fanout(self) -> np.ndarray:
+        """Synapses each input element reaches (``Layer.fanout`` of ``in_shape``): what the synop counters add."""
+        return self.layer.fanout(self.in_shape)
 
     @property
     def graded(self) -> bool:

@@ -1,22 +1,10 @@
-"""Write the deployable network file: netx HDF5 layers plus razor_lava's own group.
-
-Layout (format version 2; ``read.py`` also reads version 1)::
-
-    layer/0 ...            netx layers (lava-dl block export; plain netx reads them)
-    razor/                 attrs: format_version, generator, config (YAML),
-                           frame_spec (JSON), classes (JSON), checksum (``content_digest``)
-    razor/pruners/<k>/     pruner at the input of layer k (the layer index, spec.py):
-                           attrs variant, ratio, theta, theta_int, pool, input_scale,
-                           area, in_shape; datasets weight, bias, embeddings, lut,
-                           frame_bias (only where the pruner has one: the schedule baselines)
-    razor/cutoff/          Top-K cutoff table (dataset beta, one per timestep), when calibrated
-"""
+"""Write the deployable network file: netx HDF5 layers plus razor_lava's own group (layout: ``format.py``)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
+import shutil
 from dataclasses import asdict
 from pathlib import Path
 
@@ -27,10 +15,9 @@ import yaml
 from .. import __version__
 from ..atomic import atomic_path
 from ..data.framing import FrameSpec
-from ..pruning.params import PrunerParams, pruner_record
+from ..pruning.params import RECORD_ARRAYS, PrunerParams, pruner_record
 
-DATASETS = ("weight", "bias", "embeddings", "lut", "frame_bias")  # a pruner's arrays; the other fields are attributes
-from .read import FORMAT_VERSION
+from .format import FORMAT_VERSION, content_digest
 
 
 def export_network(net, path: str | os.PathLike, frame_spec: FrameSpec | None = None, classes=(),
@@ -63,8 +50,6 @@ def write_operating_point(src: str | os.PathLike, dst: str | os.PathLike, pruner
     another ratio: ``bench/frontier.py``'s operating points); ``cutoff``: a table (``calibrate``) or None
     (none). The layers are the file's own bytes; the checksum is computed afresh.
     """
-    import shutil
-
     dst = Path(dst)
     with atomic_path(dst) as tmp:
         shutil.copyfile(src, tmp)
@@ -85,34 +70,10 @@ def write_operating_point(src: str | os.PathLike, dst: str | os.PathLike, pruner
     return dst
 
 
-def content_digest(f: h5py.File) -> str:
-    """SHA-256 of every dataset (path, dtype, shape, bytes) and every attribute under ``layer/`` and
-    ``razor/`` but ``razor``'s own ``checksum``: a file damaged after it was written no longer matches."""
-    h = hashlib.sha256()
-
-    def add_attrs(name, obj):
-        for k in sorted(obj.attrs):
-            if not (obj.name == "/razor" and k == "checksum"):
-                h.update(f"{name}@{k}={np.asarray(obj.attrs[k]).tobytes().hex()}".encode())
-
-    def visit(name, obj):
-        add_attrs(name, obj)
-        if isinstance(obj, h5py.Dataset):
-            v = np.asarray(obj[()])
-            h.update(f"{name}:{v.dtype.str}:{v.shape}".encode())
-            h.update(np.ascontiguousarray(v).tobytes())
-
-    for top in ("layer", "razor"):
-        if top in f:
-            add_attrs(top, f[top])
-            f[top].visititems(lambda name, obj, top=top: visit(f"{top}/{name}", obj))
-    return h.hexdigest()
-
-
 def _write_pruner(g: h5py.Group, p: PrunerParams, in_shape) -> None:
     """The pruner's record (``pruner_record``): its integer arrays as datasets, the rest as attributes."""
     for name, value in pruner_record(p, in_shape).items():
-        if name in DATASETS:
+        if name in RECORD_ARRAYS:
             g.create_dataset(name, data=value)
         else:
             g.attrs[name] = value

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..layers import Conv, Dense, conv_fanout  # noqa: F401  (conv_fanout: re-exported for the counters' users)
 from ..netfile import NetworkFile
 
 KINDS = ("events", "synops")
@@ -113,37 +114,6 @@ class SynopCounts:
 concat = SynopCounts.concat
 
 
-def _axis_reach(size: int, kernel: int, stride: int, padding: int, dilation: int) -> np.ndarray:
-    """For each input position along one axis: how many output positions read it, ``(size,)`` int64."""
-    n_out = (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
-    if n_out < 1:
-        raise ValueError(f"a kernel of {kernel} (dilation {dilation}, padding {padding}) does not fit an axis of {size}")
-    reach = np.zeros(size + 2 * padding, dtype=np.int64)  # padded coordinates; the padding is cut off below
-    for k in range(kernel):  # one output position reads one input per tap, so (output, tap) pairs never repeat
-        reach[k * dilation: k * dilation + (n_out - 1) * stride + 1: stride] += 1
-    return reach[padding: padding + size]
-
-
-def conv_fanout(in_shape, out_channels: int, kernel, stride=1, padding=0, dilation=1, groups=1) -> np.ndarray:
-    """Fan-out of every input element of a 2-D conv, ``C x H x W`` int64.
-
-    An input element ``(c, y, x)`` reaches the ``out_channels / groups``
-    channels of its group at every output position ``(oy, ox)`` whose kernel
-    window covers it; rows and columns are independent, so the count is
-    ``out_channels / groups * reach_y[y] * reach_x[x]``. Pure numpy (no torch
-    in the process that forks Lava's workers); checked against a brute-force
-    all-ones conv in tests/profile/test_fanout.py.
-    """
-    pair = lambda v: (int(v), int(v)) if np.isscalar(v) else (int(v[0]), int(v[1]))  # noqa: E731
-    c, h, w = (int(v) for v in in_shape)
-    if groups < 1 or c % groups or out_channels % groups:
-        raise ValueError(f"groups={groups} must divide the input channels {c} and output channels {out_channels}")
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = (pair(v) for v in (kernel, stride, padding, dilation))
-    ry, rx = _axis_reach(h, kh, sh, ph, dh), _axis_reach(w, kw, sw, pw, dw)
-    per_channel = (out_channels // groups) * np.outer(ry, rx)
-    return np.broadcast_to(per_channel, (c, h, w)).astype(np.int64)
-
-
 def fanout_map(layer, in_shape=None) -> np.ndarray:
     """Fan-out per input element of one weighted layer, in SLAYER order.
 
@@ -157,24 +127,20 @@ def fanout_map(layer, in_shape=None) -> np.ndarray:
     from ..netfile import LayerSpec
 
     if isinstance(layer, LayerSpec):
-        in_shape = tuple(int(v) for v in (layer.in_shape if in_shape is None else in_shape))
-        if layer.type == "dense":
-            return np.full(int(np.prod(in_shape)), layer.n_neurons, dtype=np.int64)
-        if layer.type != "conv":
+        if not layer.weighted:
             raise ValueError(f"layer/{layer.index}: layer type '{layer.type}' has no synapses; expected conv or dense")
-        return conv_fanout(in_shape, layer.shape[0], layer.kernel, layer.stride, layer.padding, layer.dilation,
-                           layer.groups)
+        return layer.layer.fanout(tuple(int(v) for v in (layer.in_shape if in_shape is None else in_shape)))
     in_shape = tuple(int(v) for v in in_shape)
     from ..model._slayer import slayer
 
     syn = getattr(layer, "synapse", layer)
     if isinstance(syn, slayer.synapse.Dense):
-        return np.full(int(np.prod(in_shape)), int(syn.out_channels), dtype=np.int64)
+        return Dense(out=int(syn.out_channels)).fanout(in_shape)
     if isinstance(syn, slayer.synapse.Conv):
         if len(in_shape) != 3:
             raise ValueError(f"a conv layer needs a (C, H, W) input shape, got {in_shape}")
-        return conv_fanout(in_shape, syn.out_channels, syn.kernel_size[:2], syn.stride[:2], syn.padding[:2],
-                           syn.dilation[:2], syn.groups)
+        return Conv(out=syn.out_channels, kernel=syn.kernel_size[:2], stride=syn.stride[:2], padding=syn.padding[:2],
+                    dilation=syn.dilation[:2], groups=syn.groups).fanout(in_shape)
     raise TypeError(f"fanout_map: expected a LayerSpec or a SLAYER Conv/Dense block, got {type(layer).__name__}")
 
 

@@ -12,7 +12,7 @@ way. That is what makes the comparison fair: same position, same integer machine
   frames 0, 2, 4, ...). A ``frame_bias`` of +1 (keep) / -1 (prune), zero embeddings, threshold 0.
 - ``random``: prune ``round(ratio * T)`` frame positions drawn once from ``seed``; the same positions
   for every sample (a per-sample draw would need a random source in the gate).
-- ``frozen`` (``frozen_pruner``): the Razor pruner itself with its embeddings and weighting left at a
+- ``frozen`` (``module.frozen_pruner``): the Razor pruner itself with its embeddings and weighting left at a
   seeded random initialisation, i.e. without what learning gives it.
 
 Empty frames are pruned by every rule (``decide.py``): pruning one changes nothing downstream.
@@ -84,21 +84,6 @@ def baseline_like(method: str, like: PrunerParams, n_frames: int | None = None, 
     """``baseline`` in the place of the pruner ``like``: its descriptor size, pool, units and variant."""
     return baseline(method, like.dim, n_frames, pool=like.pool, input_scale=like.input_scale, area=like.area,
                     variant=rule.pop("variant", like.variant), **rule)
-
-
-def frozen_pruner(like: PrunerParams, channels: int, spatial, n_embeddings: int, kernel: int, seed: int
-                  ) -> PrunerParams:
-    """``like``'s pruner (same shape, ratio and units) with random embeddings and weighting drawn from ``seed``.
-
-    Ratio pruners only: a threshold is a score learned with the embeddings and means nothing without them.
-    """
-    from .module import EventPruner  # torch only where this baseline is asked for
-
-    if like.ratio is None:
-        raise ValueError("frozen_pruner replaces ratio pruners only (a threshold belongs to trained embeddings)")
-    return EventPruner(channels, spatial, n_embeddings=n_embeddings, kernel=kernel, pool=like.pool,
-                       ratio=like.ratio, variant=like.variant, input_scale=like.input_scale,
-                       seed=seed).quantized()
 
 
 def fraction_pruned(sums: np.ndarray, k: int) -> float:

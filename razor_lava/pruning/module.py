@@ -197,3 +197,16 @@ def events_per_frame(x: torch.Tensor) -> torch.Tensor:
 def payloads(x: torch.Tensor, input_scale: int) -> np.ndarray:
     """SLAYER frames (float, a unit input = 1) as the gate's integer payloads: ``round(x * input_scale)``, int64."""
     return torch.round(x.detach().to("cpu", torch.float64) * input_scale).to(torch.int64).numpy()
+
+
+def frozen_pruner(like: PrunerParams, channels: int, spatial, n_embeddings: int, kernel: int, seed: int
+                  ) -> PrunerParams:
+    """``like``'s pruner (same shape, ratio and units) with random embeddings and weighting drawn from ``seed``.
+
+    Ratio pruners only: a threshold is a score learned with the embeddings and means nothing without them.
+    """
+    if like.ratio is None:
+        raise ValueError("frozen_pruner replaces ratio pruners only (a threshold belongs to trained embeddings)")
+    return EventPruner(channels, spatial, n_embeddings=n_embeddings, kernel=kernel, pool=like.pool,
+                       ratio=like.ratio, variant=like.variant, input_scale=like.input_scale,
+                       seed=seed).quantized()

@@ -201,25 +201,41 @@ class PrunerParams:
         return self.weight.shape[2]
 
 
-_RECORD_ARRAYS = ("weight", "bias", "embeddings", "lut")
+# A pruner record's integer arrays (datasets in a network file; frame_bias only where the pruner has one);
+# its other fields are numbers and strings (attributes).
+RECORD_ARRAYS = ("weight", "bias", "embeddings", "lut", "frame_bias")
 
 
 def pruner_record(p: PrunerParams, in_shape) -> dict:
     """``p`` as a flat mapping of numbers, strings and int64 arrays (NaN for an absent ratio / theta), with the
-    shape it sees: what a NIR graph's metadata carries (``interop``); ``pruner_from_record`` inverts it."""
-    rec = {name: np.asarray(getattr(p, name), dtype=np.int64) for name in _RECORD_ARRAYS}
+    shape it sees: what a network file (``razor/pruners/<k>``) and a NIR graph's metadata carry;
+    ``pruner_from_record`` inverts it."""
+    rec = {name: np.asarray(getattr(p, name), dtype=np.int64) for name in RECORD_ARRAYS
+           if getattr(p, name) is not None}
     rec.update(variant=p.variant, ratio=np.nan if p.ratio is None else float(p.ratio),
                theta=np.nan if p.theta is None else float(p.theta), pool=np.array(p.pool, dtype=np.int64),
                input_scale=int(p.input_scale), area=int(p.area), in_shape=np.array(in_shape, dtype=np.int64))
     if p.theta_int is not None:
         rec["theta_int"] = int(p.theta_int)
-    if p.frame_bias is not None:
-        rec["frame_bias"] = np.asarray(p.frame_bias, dtype=np.int64)
     return rec
 
 
-def pruner_from_record(rec: dict) -> tuple[PrunerParams, tuple[int, ...]]:
-    """``(params, in_shape)`` from a ``pruner_record`` mapping; ``ConfigError`` / ``KeyError`` where it is not one."""
+def pruner_from_record(rec: dict, where: str = "pruner", source=None) -> tuple[PrunerParams, tuple[int, ...]]:
+    """``(params, in_shape)`` from a ``pruner_record`` mapping, every array checked to hold integers.
+
+    Raises ``DataFormatError`` naming ``source`` (the file) and ``where`` (e.g. ``razor/pruners/3``) with
+    the missing key or the dataset at fault.
+    """
+    from ..errors import DataFormatError
+    from ..fixed_point import integer_array
+
+    for key in RECORD_ARRAYS[:-1] + ("variant", "ratio", "theta", "pool", "input_scale", "area", "in_shape"):
+        if key not in rec:
+            raise DataFormatError(source, f"{where}: missing key '{key}'")
+    arrays = {name: integer_array(rec[name], f"{where}/{name}", source) for name in RECORD_ARRAYS if name in rec}
+    if arrays["weight"].ndim != 3:
+        raise DataFormatError(source, f"{where}/weight has shape {arrays['weight'].shape}: expected K x D x kernel")
+
     def number(key):
         v = float(np.asarray(rec[key]))
         return None if np.isnan(v) else v
@@ -228,11 +244,12 @@ def pruner_from_record(rec: dict) -> tuple[PrunerParams, tuple[int, ...]]:
         v = np.asarray(v).item() if not isinstance(v, str) else v
         return v.decode() if isinstance(v, bytes) else str(v)
 
-    params = PrunerParams(
-        **{name: np.asarray(rec[name], dtype=np.int64) for name in _RECORD_ARRAYS},
-        theta=number("theta"), ratio=number("ratio"),
-        theta_int=int(np.asarray(rec["theta_int"])) if "theta_int" in rec else None,
-        variant=text(rec["variant"]), pool=tuple(int(v) for v in np.ravel(rec["pool"])),
-        input_scale=int(np.asarray(rec["input_scale"])), area=int(np.asarray(rec["area"])),
-        frame_bias=np.asarray(rec["frame_bias"], dtype=np.int64) if "frame_bias" in rec else None)
+    try:
+        params = PrunerParams(
+            **arrays, theta=number("theta"), ratio=number("ratio"),
+            theta_int=int(np.asarray(rec["theta_int"])) if "theta_int" in rec else None,
+            variant=text(rec["variant"]), pool=tuple(int(v) for v in np.ravel(rec["pool"])),
+            input_scale=int(np.asarray(rec["input_scale"])), area=int(np.asarray(rec["area"])))
+    except ConfigError as e:  # PrunerParams checks the rule (theta_int or ratio) and the shapes
+        raise DataFormatError(source, f"{where}: {e}") from None
     return params, tuple(int(v) for v in np.ravel(rec["in_shape"]))

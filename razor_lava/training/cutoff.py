@@ -20,7 +20,7 @@ def as_payload_outputs(net, ev: dict) -> tuple[np.ndarray, np.ndarray]:
     """``(payloads, labels)`` of an ``evaluate(..., keep_outputs=True)`` result of ``net``."""
     from ..fixed_point import as_payloads
 
-    graded = bool(net.cfg.layers[-1]["neuron"]["graded_spike"])
+    graded = bool(net.cfg.layers[-1].neuron["graded_spike"])
     return as_payloads(ev["outputs"], graded), np.asarray(ev["labels"], dtype=np.int64)
 
 

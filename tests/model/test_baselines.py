@@ -11,10 +11,10 @@ from razor_lava.errors import ConfigError
 from razor_lava.model.config import parse_config
 from razor_lava.model.network import RazorNet
 from razor_lava.netfile import export_network, load_network_file
-from razor_lava.pruning.baselines import (baseline, events_gate, fraction_pruned, frozen_pruner, random_positions,
+from razor_lava.pruning.baselines import (baseline, events_gate, fraction_pruned, random_positions,
                                           tune_events_k, uniform_positions)
 from razor_lava.pruning.decide import decide_batch
-from razor_lava.pruning.module import EventPruner
+from razor_lava.pruning.module import EventPruner, frozen_pruner
 
 from netfiles import CONV, T, export_random
 
