@@ -53,7 +53,9 @@ def run(args) -> int:
         imp = read_nir(args.graph, dt=args.dt)
     nf = imp.network
     dataset = args.dataset or ((nf.config or {}).get("data") or {}).get("dataset")
-    spec = frame_spec_from_args(args, nf.input_shape, dataset, nf.frame_spec, str(args.graph))
+    # The graph's own frame spec (one razor_lava wrote) stands unless --dataset names another data set.
+    spec = frame_spec_from_args(args, nf.input_shape, args.dataset if nf.frame_spec is not None else dataset,
+                                nf.frame_spec, str(args.graph))
     for w in caught:
         if "lava-dl's 8-bit grid" not in str(w.message):
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
