@@ -7,6 +7,11 @@ N-MNIST subset, E1 (no pruning) for comparison:
         --out runs/nmnist-e1 --positions E1
 --config takes a shipped config's name (razor_lava/configs/: synthetic_small, nmnist,
 dvsgesture, ncaltech101, cifar10dvs, shd) or the path of a YAML file.
+Razor fine-tuned into a network that came from elsewhere (a NIR import, a plain lava-dl netx file, another run):
+    python train/train.py --from net.h5 --dataset nmnist --data-root ../shared/data/nmnist-small \
+        --out runs/finetune --positions E3 --ratio 0.5 --train-mode ste --freeze-weights
+--from starts from the file's layers, weights, neurons and frame spec (training/from_file.py); --freeze-weights
+trains only the pruners, so the exported layers are byte-identical to the file's.
 ``python -m razor_lava.cli.train`` is the same program.
 """
 
@@ -24,10 +29,36 @@ PRUNER_FLAGS = ("positions", "n_embeddings", "ratio", "theta", "train_mode", "va
                 "freeze", "infer_ratio")
 
 
+def positions_arg(text: str):
+    """--positions: E1..E4, or comma-separated layer indices (the file's ``layer/k``)."""
+    if text in ("E1", "E2", "E3", "E4"):
+        return text
+    try:
+        return [int(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected E1, E2, E3, E4 or layer indices such as 2,5; got {text!r}") \
+            from None
+
+
+def existing_file(text: str) -> str:
+    if not Path(text).is_file():
+        raise argparse.ArgumentTypeError(f"{text}: " + ("is a folder" if Path(text).is_dir() else "no such file")
+                                         + "; expected a network .h5 file")
+    return text
+
+
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--config", required=True,
-                    help="shipped config name (e.g. synthetic_small, nmnist) or a YAML file's path")
+    start = ap.add_mutually_exclusive_group(required=True)
+    start.add_argument("--config",
+                       help="shipped config name (e.g. synthetic_small, nmnist) or a YAML file's path")
+    start.add_argument("--from", dest="from_file", metavar="NET.h5", type=existing_file,
+                       help="start from a network file's layers, weights, neurons and frame spec (a NIR import, "
+                            "a plain lava-dl netx file, another run's network.h5) instead of a config")
+    ap.add_argument("--dataset", help="with --from: the data set (registry name) the file's frame spec frames "
+                                      "(default: the one its config names, where razor_lava or import_nir wrote it)")
+    ap.add_argument("--freeze-weights", action="store_true",
+                    help="with --from: train only the pruners; the file's weights and neurons stay as they are")
     ap.add_argument("--out", required=True, type=output_dir,
                     help="run directory (checkpoints, metrics, network.h5); a failed run leaves none behind")
     ap.add_argument("--data-root", type=existing_dir,
@@ -45,8 +76,8 @@ def parse_args(argv=None):
     ap.add_argument("--cache-dir", type=output_dir, help="cache framed splits here (e.g. .cache/frames)")
     ap.add_argument("--no-progress", action="store_true")
     g = ap.add_argument_group("pruner (override the config's pruner section)")
-    g.add_argument("--positions", choices=["E1", "E2", "E3", "E4"],
-                   help="E1 (none), E2 (encoder input), E3 (backbone blocks), E4 (all)")
+    g.add_argument("--positions", type=positions_arg, metavar="E1|E2|E3|E4|K[,K...]",
+                   help="E1 (none), E2 (encoder input), E3 (backbone blocks), E4 (all), or layer indices (2,5)")
     g.add_argument("--n-embeddings", "-K", type=non_negative_int, help="number of global temporal embeddings K")
     rule = g.add_mutually_exclusive_group()
     rule.add_argument("--ratio", type=number(0, 1, hi_open=True),
@@ -134,7 +165,16 @@ def run(args) -> int:
     if not args.resume and (Path(args.out) / CHECKPOINT).exists():  # never overwrite a run without a word
         raise UsageError("--out", f"{args.out} already holds a run ({CHECKPOINT}): continue it with --resume, "
                          "or give another --out (or delete that folder) to start afresh")
-    cfg = load_config(args.config)
+    if args.from_file is None:
+        for flag, given in (("--dataset", args.dataset is not None), ("--freeze-weights", args.freeze_weights)):
+            if given:
+                raise UsageError(flag, "only with --from NET.h5 (a config names its own data set and trains "
+                                 "every weight)")
+        cfg = load_config(args.config)
+    else:
+        from ..training.from_file import config_from_network_file
+
+        cfg, _ = config_from_network_file(args.from_file, dataset=args.dataset)
     overrides = train_overrides(args)
     try:
         cfg = with_train_overrides(cfg, overrides)
@@ -146,7 +186,8 @@ def run(args) -> int:
                       device=args.device, pruner=pruner_overrides(args, cfg), train_samples=args.train_samples,
                       test_samples=args.test_samples, batch_size=args.batch_size, lr=args.lr,
                       resume=args.resume, progress=not args.no_progress, cache_dir=args.cache_dir,
-                      trust_checkpoint=args.trust_checkpoint)
+                      trust_checkpoint=args.trust_checkpoint,
+                      from_file=args.from_file, freeze_weights=args.freeze_weights)
     with distributed.session(args.device) as (dist, device):  # torchrun: one rank of several
         opts.device = device
         last = train(cfg, opts)

@@ -11,6 +11,9 @@ the device's own architecture before the first forward pass.
 
 import contextlib
 import io
+import os
+import sys
+from pathlib import Path
 
 with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
     import lava.lib.dl.slayer as slayer  # noqa: E402
@@ -32,6 +35,17 @@ def _set_cuda_arch() -> None:
         jitconfig.TORCH_CUDA_ARCH_LIST = cuda_arch(torch.cuda.get_device_capability(0)) or jitconfig.TORCH_CUDA_ARCH_LIST
 
 
-_set_cuda_arch()
+def env_bin_on_path() -> None:
+    """Put this Python environment's ``bin`` on PATH (once): pip installs ``ninja`` there, which lava-dl's kernel
+    build runs, and a script run as ``.venv/bin/python train/train.py`` (the README's way) does not have that
+    folder on PATH otherwise (``model/device.py`` checks the rest of the build)."""
+    env_bin = str(Path(sys.executable).parent)
+    parts = os.environ.get("PATH", "").split(os.pathsep)
+    if env_bin not in parts:
+        os.environ["PATH"] = os.pathsep.join([env_bin, *[p for p in parts if p]])
 
-__all__ = ["slayer", "cuda_arch"]
+
+_set_cuda_arch()
+env_bin_on_path()
+
+__all__ = ["slayer", "cuda_arch", "env_bin_on_path"]

@@ -23,17 +23,27 @@ What each rank does (``training/run.py``):
 
 On several nodes ``--out`` must be a folder that every node sees (rank 0 writes
 it, every rank reads the checkpoint to resume).
+
+While rank 0 alone validates, calibrates and exports, the other ranks wait at a
+collective; torch's default limit there (10 minutes) would end the job on a large
+validation split, so ``session`` takes its own (``DDP_TIMEOUT_MIN``, train.py's
+``--ddp-timeout-min``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime
 import os
 from dataclasses import dataclass
 
 import torch
 
 from ..errors import UsageError
+
+# Minutes a rank waits at a collective (torch's default is 10): rank 0's validation, calibration and export of
+# a paper-scale run (a DVS Gesture test split on one GPU) take tens of minutes while the others wait.
+DDP_TIMEOUT_MIN = 120.0
 
 
 @dataclass(frozen=True)
@@ -80,8 +90,9 @@ def rank_device(device: str, dist: Dist) -> str:
 
 
 @contextlib.contextmanager
-def session(device: str):
-    """Join torchrun's process group for the block (nothing in a single process); yields ``(Dist, device)``."""
+def session(device: str, timeout_min: float = DDP_TIMEOUT_MIN):
+    """Join torchrun's process group for the block (nothing in a single process); yields ``(Dist, device)``.
+    ``timeout_min``: how long a rank waits at a collective for the others."""
     global _current
     dist = from_env()
     if not dist.active:
@@ -91,7 +102,7 @@ def session(device: str):
     backend = "nccl" if torch.device(device).type == "cuda" else "gloo"
     if backend == "nccl":
         torch.cuda.set_device(torch.device(device))
-    torch.distributed.init_process_group(backend)
+    torch.distributed.init_process_group(backend, timeout=datetime.timedelta(minutes=timeout_min))
     _current = dist
     try:
         yield dist, device

@@ -76,6 +76,11 @@ class RunOptions:
     # Read a checkpoint to resume that the weights-only loader refuses (an earlier version's) by full
     # unpickling, which can execute code: only for checkpoints you wrote yourself (--trust-checkpoint).
     trust_checkpoint: bool = False
+    # Start from a network file (train.py --from): the config must be ``from_file.config_from_network_file``'s
+    # for it; the net gets the file's weights and, where they fit, its pruners (training/from_file.py).
+    from_file: str | Path | None = None
+    # Train only the pruners: every block parameter stays as it is (the file's, with from_file).
+    freeze_weights: bool = False
 
 
 OPTION_SCHEMA = {
@@ -259,7 +264,24 @@ def train(cfg: NetConfig, opts: RunOptions, log=print) -> dict:
                           "test_samples": opts.test_samples}}
 
     seed_everything(opts.seed)
-    net = RazorNet(cfg, opts.pruner).to(opts.device)
+    net = RazorNet(cfg, opts.pruner)
+    if opts.from_file is not None:  # before anything is written: a file that does not fit is refused here
+        from ..netfile import load_network_file
+        from .from_file import check_trainable, file_digest, load_into
+
+        nf = load_network_file(opts.from_file)
+        check_trainable(nf)
+        load_into(net, nf, log if not (opts.resume and ckpt_exists(out)) else (lambda _m: None))
+        run_id["from"] = {"digest": file_digest(opts.from_file)}
+    if opts.freeze_weights:
+        from .from_file import freeze_weights
+
+        freeze_weights(net)
+        run_id["freeze_weights"] = True
+        if not any(p.requires_grad for p in net.parameters()):
+            raise UsageError("--freeze-weights", "with the weights frozen nothing trains: the network has no "
+                             "pruner that learns (give --positions and a Razor pruner)")
+    net = net.to(opts.device)
     optimizer = torch.optim.Adam([p for p in net.parameters() if p.requires_grad], lr=lr,
                                  weight_decay=float(cfg.train["weight_decay"]))
     history, start = [], 1
@@ -267,8 +289,8 @@ def train(cfg: NetConfig, opts: RunOptions, log=print) -> dict:
     if opts.resume and ckpt_path.exists():
         ckpt = _load_checkpoint(ckpt_path, opts.device, trust=opts.trust_checkpoint)
         if same_run_id(ckpt["run_id"]) != run_id:
-            raise UsageError("--resume", f"{ckpt_path} was written by a different config, pruner options, seed, "
-                              "batch size, learning rate or sample counts; use a new --out or the same options")
+            raise UsageError("--resume", f"{ckpt_path} was written by a different config, --from file, "
+                              "--freeze-weights, pruner options, seed, batch size, learning rate or sample counts; use a new --out or the same options")
         if ckpt["epoch"] > epochs:
             raise UsageError("epochs", f"{ckpt_path} already holds {ckpt['epoch']} epochs, more than the {epochs} "
                               f"asked for; ask for at least {ckpt['epoch']} or use a new --out")
@@ -281,11 +303,20 @@ def train(cfg: NetConfig, opts: RunOptions, log=print) -> dict:
 
     distributed.per_rank_batch(batch, dist)  # refused before anything is written
     splits = load_data(cfg, opts)
+    n_out = int(np.prod(net.output_shape))
+    if splits.classes and len(splits.classes) > n_out:
+        what = f"{opts.from_file}: its output layer" if opts.from_file is not None else "the last layer"
+        raise UsageError("--from" if opts.from_file is not None else "layers",
+                         f"{what} has {n_out} outputs, but {cfg.data['dataset']!r} has {len(splits.classes)} classes")
     with removed_on_failure(out, keep=ckpt_path.exists) if dist.main else contextlib.nullcontext():
         out.mkdir(parents=True, exist_ok=True)
         loop = _Loop(cfg, opts, net, optimizer, history, best, epochs, batch, lr, run_id, splits, log)
         loop.run(start)
         return loop.finish()
+
+
+def ckpt_exists(out: Path) -> bool:
+    return (Path(out) / CHECKPOINT).exists()
 
 
 def same_run_id(run_id: dict) -> dict:
