@@ -137,7 +137,7 @@ def stage_data(out: Path, args) -> dict:
 
 
 def parse_args(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m razor_lava.demo", description=__doc__,
+    ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dataset", default="synthetic", choices=sorted(DATASETS),
                     help="data set (default: the embedded synthetic gestures; others need --data-root)")

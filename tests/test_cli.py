@@ -16,7 +16,7 @@ from razor_lava.errors import ConfigError
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = {"train": "train/train.py", "export": "train/export.py", "calibrate": "train/calibrate.py",
            "ablation": "train/ablation.py", "convert_checkpoint": "train/convert_checkpoint.py",
-           "deploy": "deploy/deploy.py", "synops": "deploy/synops.py"}
+           "import_nir": "deploy/import_nir.py", "deploy": "deploy/deploy.py", "synops": "deploy/synops.py"}
 
 
 def test_run_main_endings(capsys):
@@ -88,3 +88,29 @@ def test_demo_uses_the_shared_ending(monkeypatch, capsys):
     monkeypatch.setattr(demo, "run", interrupted)
     assert demo.main(["--out", "reports/x"]) == 130
     assert "reports/x/run/checkpoint.pt" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", COMMANDS + ("demo",))
+def test_the_razor_lava_command_runs_each_program(command, capsys):
+    from razor_lava.cli.main import main
+
+    with pytest.raises(SystemExit) as e:
+        main([command.replace("_", "-"), "--help"])
+    out = capsys.readouterr().out
+    assert e.value.code == 0 and f"usage: razor-lava {command.replace('_', '-')}" in out
+
+
+def test_the_razor_lava_command_names_an_unknown_one(capsys):
+    from razor_lava.cli.main import main
+
+    assert main(["trian"]) == 2 and "unknown command 'trian'" in capsys.readouterr().err
+    assert main([]) == 2 and "commands: train" in capsys.readouterr().out
+
+
+def test_the_installed_console_script_is_the_same_program():
+    """pyproject.toml's [project.scripts] entry, installed into the venv by ``make setup``."""
+    exe = Path(sys.executable).parent / "razor-lava"
+    if not exe.exists():
+        pytest.skip("razor-lava is not installed in this environment (make setup installs it)")
+    r = subprocess.run([str(exe), "export", "/nonexistent/run"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and r.stderr.startswith("error: ") and "/nonexistent/run" in r.stderr, r.stderr

@@ -2,11 +2,13 @@
 
 - ``train``, ``export``, ``calibrate``, ``ablation``, ``convert_checkpoint``: training in lava-dl SLAYER
   (``python train/<command>.py`` runs them);
-- ``deploy``, ``synops``: deployment and profiling on Lava (``python deploy/<command>.py``).
+- ``import_nir``, ``deploy``, ``synops``: NIR import, deployment and profiling on Lava
+  (``python deploy/<command>.py``).
 
-``python -m razor_lava.cli.<command>`` is the same program. Every ``main``
+``razor-lava <command>`` (``main.py``; the command's name with ``-`` for ``_``, e.g. ``razor-lava import-nir``),
+``python -m razor_lava.cli.<command>`` and the script are the same program. Every ``main``
 ends through ``common.run_main``: a ``RazorLavaError`` prints ``error: ...``
 and exits 2, Ctrl-C prints what was kept and exits 130.
 """
 
-COMMANDS = ("train", "export", "calibrate", "ablation", "convert_checkpoint", "deploy", "synops")
+COMMANDS = ("train", "export", "calibrate", "ablation", "convert_checkpoint", "import_nir", "deploy", "synops")
