@@ -45,3 +45,30 @@ def test_unknown_names_raise_attribute_error():
         assert "no_such_name" in str(e)
     else:
         raise AssertionError("expected AttributeError")
+
+
+def test_the_method_nir_and_calibration_are_public():
+    from razor_lava.cutoff.calibrate import calibrate
+    from razor_lava.interop.nir_import import read_nir, write_network_file
+    from razor_lava.pruning.module import EventPruner
+    from razor_lava.pruning.params import PrunerParams
+
+    assert razor_lava.EventPruner is EventPruner and razor_lava.PrunerParams is PrunerParams
+    assert razor_lava.calibrate_cutoff is calibrate and razor_lava.read_nir is read_nir
+    assert razor_lava.write_nir_network_file is write_network_file
+
+
+def test_every_lazy_package_uses_the_one_helper():
+    """No package writes its own ``__getattr__``: ``razor_lava.lazy.lazy_exports`` is the one way."""
+    from pathlib import Path
+
+    pkg = Path(razor_lava.__file__).parent
+    own = [str(p.relative_to(pkg)) for p in pkg.rglob("*.py") if "def __getattr__" in p.read_text()]
+    assert own == ["lazy.py"], own
+    code = ("import sys, razor_lava.profile as p, razor_lava.data as d, razor_lava.pruning as r\n"
+            "assert 'count_lava' in dir(p) and 'FramedDataset' in dir(d) and 'EventPruner' in dir(r)\n"
+            "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'lava'))\n"
+            "assert not heavy, heavy[:5]\n"
+            "assert r.EventPruner.__module__ == 'razor_lava.pruning.module' and 'torch' in sys.modules\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]

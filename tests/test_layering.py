@@ -20,6 +20,8 @@ PKG = Path(__file__).resolve().parents[1] / "razor_lava"
 
 # package -> packages of razor_lava it must never import
 FORBIDDEN = {
+    "lazy": {"model", "netfile", "deployment", "procs", "profile", "training", "cli", "pruning", "interop", "data",
+             "layers", "errors"},
     "layers": {"model", "netfile", "deployment", "procs", "profile", "training", "cli", "pruning", "interop", "data"},
     "netfile": {"model", "deployment", "procs", "profile", "training", "cli", "demo"},
     "fixed_point": {"model", "deployment", "procs", "profile", "training", "netfile", "cli"},

@@ -5,6 +5,7 @@ embedded synthetic gesture data set.
 torch is imported only when a torch data set is asked for.
 """
 
+from ..lazy import lazy_exports
 from .events import EVENT_DTYPE, make_events, validate_events
 from .framing import FrameSpec, ToFrame, fit_frames, frame_many, to_frames
 from .datasets import CIFAR10DVS, NMNIST, SHD, DVSGesture, NCaltech101
@@ -12,18 +13,8 @@ from .datasets import CIFAR10DVS, NMNIST, SHD, DVSGesture, NCaltech101
 _TORCH_NAMES = {"FramedDataset", "collate_frames", "frame_dataset"}
 # Imported on demand so that ``python -m razor_lava.data.synthetic`` runs cleanly.
 _SYNTHETIC_NAMES = {"SyntheticGestures", "default_frame_spec"}
-
-
-def __getattr__(name):
-    if name in _TORCH_NAMES:
-        from . import torch_data
-
-        return getattr(torch_data, name)
-    if name in _SYNTHETIC_NAMES:
-        from . import synthetic
-
-        return getattr(synthetic, name)
-    raise AttributeError(f"module 'razor_lava.data' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, {**{n: ".torch_data" for n in _TORCH_NAMES},
+                                               **{n: ".synthetic" for n in _SYNTHETIC_NAMES}})
 
 
 __all__ = [

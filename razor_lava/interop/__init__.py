@@ -4,6 +4,8 @@ The modules import ``nir`` / ``tonic`` on first use: razor_lava runs without the
 (they install with ``pip install razor_lava[interop]``).
 """
 
+from ..lazy import lazy_exports
+
 
 def require(module: str, purpose: str):
     """Import ``module`` (nir, tonic, ...), or a ``UsageError`` that says how to install it."""
@@ -18,9 +20,5 @@ def require(module: str, purpose: str):
                                  f"(or pip install {module})") from None
 
 
-def __getattr__(name):  # razor_lava.interop.TonicSource without importing tonic_data up front
-    if name == "TonicSource":
-        from .tonic_data import TonicSource
-
-        return TonicSource
-    raise AttributeError(name)
+# razor_lava.interop.TonicSource / read_nir without importing tonic or nir up front
+__getattr__, __dir__ = lazy_exports(__name__, {"TonicSource": ".tonic_data", "read_nir": ".nir_import"})

@@ -19,26 +19,21 @@ Names are imported lazily, so ``import razor_lava.profile`` stays cheap
 
 from __future__ import annotations
 
-import importlib
+from ..lazy import lazy_exports
 
 _EXPORTS = {
-    "SynopCounts": "counts",
-    "count_slayer": "slayer_counter",
-    "count_lava": "lava_counter",
-    "CONSTANTS": "energy",
-    "EnergyConstant": "energy",
-    "PROFILES": "energy",
-    "estimate": "energy",
-    "profile_network": "report",
-    "profile_report": "report",
-    "write_report": "report",
-    "plot_report": "plots",
+    "SynopCounts": ".counts",
+    "count_slayer": ".slayer_counter",
+    "count_lava": ".lava_counter",
+    "CONSTANTS": ".energy",
+    "EnergyConstant": ".energy",
+    "PROFILES": ".energy",
+    "estimate": ".energy",
+    "profile_network": ".report",
+    "profile_report": ".report",
+    "write_report": ".report",
+    "plot_report": ".plots",
 }
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

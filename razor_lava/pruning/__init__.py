@@ -8,14 +8,8 @@
   ``params.resolve_rule``: the one check of "theta or ratio, not both".
 """
 
+from ..lazy import lazy_exports
 from .params import PrunerParams, n_pruned
 
 __all__ = ["PrunerParams", "n_pruned", "EventPruner"]
-
-
-def __getattr__(name):
-    if name == "EventPruner":
-        from .module import EventPruner
-
-        return EventPruner
-    raise AttributeError(name)
+__getattr__, __dir__ = lazy_exports(__name__, {"EventPruner": ".module"})  # torch on first use
