@@ -48,6 +48,9 @@ def existing_file(text: str) -> str:
 
 
 def parse_args(argv=None):
+    from ..model.device import KERNEL_MODES
+    from ..training.distributed import DDP_TIMEOUT_MIN
+
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     start = ap.add_mutually_exclusive_group(required=True)
     start.add_argument("--config",
@@ -68,6 +71,13 @@ def parse_args(argv=None):
     ap.add_argument("--lr", type=positive_float, help="override the config's train.lr")
     ap.add_argument("--seed", type=seed_int, default=0)
     ap.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
+    ap.add_argument("--cuda-kernels", choices=KERNEL_MODES, default="auto",
+                    help="with --device cuda: lava-dl's compiled CUDA kernels (jit: needs ninja, nvcc and a C++ "
+                         "compiler, or the kernels in torch's extension cache), its torch implementation on the GPU "
+                         "(torch: no compiler), or jit where it can be built, else torch with a warning (auto)")
+    ap.add_argument("--ddp-timeout-min", type=positive_float, default=DDP_TIMEOUT_MIN,
+                    help="under torchrun: how long a rank waits at a collective, in minutes; rank 0 validates, "
+                         "calibrates and exports alone while the others wait (default %(default)s)")
     ap.add_argument("--resume", action="store_true",
                     help="continue from RUN_DIR/checkpoint.pt (an error if there is none)")
     ap.add_argument("--trust-checkpoint", action="store_true", help="with --resume: " + TRUST_CHECKPOINT_HELP)
@@ -155,10 +165,11 @@ def run(args) -> int:
     from ..errors import ConfigError, UsageError
     from ..model.config import load_config, with_train_overrides
     from ..training import distributed
-    from ..training.run import CHECKPOINT, RunOptions, check_device, train
+    from ..model.device import preflight
+    from ..training.run import CHECKPOINT, RunOptions, train
 
     torch.set_num_threads(max(1, torch.get_num_threads()))
-    check_device(args.device, "--device")
+    preflight(args.device, args.cuda_kernels)  # before anything is written
     if args.resume and not (Path(args.out) / CHECKPOINT).is_file():
         raise UsageError("--resume", f"no {CHECKPOINT} in {args.out}: nothing to resume (run without --resume "
                           "to start this run)")
@@ -186,9 +197,9 @@ def run(args) -> int:
                       device=args.device, pruner=pruner_overrides(args, cfg), train_samples=args.train_samples,
                       test_samples=args.test_samples, batch_size=args.batch_size, lr=args.lr,
                       resume=args.resume, progress=not args.no_progress, cache_dir=args.cache_dir,
-                      trust_checkpoint=args.trust_checkpoint,
+                      trust_checkpoint=args.trust_checkpoint, cuda_kernels=args.cuda_kernels,
                       from_file=args.from_file, freeze_weights=args.freeze_weights)
-    with distributed.session(args.device) as (dist, device):  # torchrun: one rank of several
+    with distributed.session(args.device, args.ddp_timeout_min) as (dist, device):  # torchrun: one rank of several
         opts.device = device
         last = train(cfg, opts)
         distributed.barrier()  # the other ranks wait for rank 0's test figures and files

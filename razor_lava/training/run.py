@@ -39,6 +39,7 @@ from ..plots import save_png
 from ..errors import DataFormatError, UsageError
 from ..netfile import export_network
 from ..model._slayer import slayer
+from ..model.device import preflight
 from ..model.config import TRAIN_SCHEMA, NetConfig, Num, parse_config
 from ..model.network import RazorNet
 from . import distributed
@@ -81,6 +82,8 @@ class RunOptions:
     from_file: str | Path | None = None
     # Train only the pruners: every block parameter stays as it is (the file's, with from_file).
     freeze_weights: bool = False
+    # lava-dl's CUDA kernels with a cuda device: "auto", "jit" or "torch" (razor_lava.model.device).
+    cuda_kernels: str = "auto"
 
 
 OPTION_SCHEMA = {
@@ -101,22 +104,7 @@ def check_options(opts: RunOptions) -> None:
     out = Path(opts.out)
     if out.exists() and not out.is_dir():
         raise UsageError("out", f"{out} exists and is not a folder; expected a run folder (it may not exist yet)")
-    check_device(opts.device)
-
-
-def check_device(device, key: str = "device") -> None:
-    """``UsageError`` naming ``key`` unless torch knows ``device`` and it is there (e.g. cuda without a GPU)."""
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise UsageError(key, f"expected 'cpu' or 'cuda[:N]', got {device!r}") from None
-    if dev.type == "cuda":
-        if not torch.cuda.is_available():
-            raise UsageError(key, f"{device!r}: torch sees no CUDA device here; use 'cpu'")
-        if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise UsageError(key, f"{device!r}: there are only {torch.cuda.device_count()} CUDA devices")
-    elif dev.type != "cpu":
-        raise UsageError(key, f"expected 'cpu' or 'cuda[:N]', got {device!r}")
+    preflight(opts.device, opts.cuda_kernels, "device")
 
 
 def seed_everything(seed: int) -> None:
