@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
+import razor_lava.model._slayer  # noqa: F401  (lava-dl imported with the real device, before any is faked)
 from razor_lava.errors import UsageError
 from razor_lava.model import device
 
