@@ -64,12 +64,12 @@ def _layers(key: str, value):
     return change
 
 
-ROUND1_EPOCHS = {"nmnist": 10, "synthetic-small": 8}  # what the round-1 configs trained (by config name)
+PLAIN_EPOCHS = {"nmnist": 10, "synthetic-small": 8}  # the plain recipe's epochs (by config name)
 
 
-def _round1(raw):
-    """The round-1 recipe: its epochs, constant lr, no augmentation or dropout, 10 ms frames, the last epoch."""
-    raw["train"].update(epochs=ROUND1_EPOCHS.get(raw.get("name"), 10), lr_schedule="constant", augment={},
+def _plain(raw):
+    """The plain recipe: few epochs, constant lr, no augmentation or dropout, 10 ms frames, the last epoch."""
+    raw["train"].update(epochs=PLAIN_EPOCHS.get(raw.get("name"), 10), lr_schedule="constant", augment={},
                         dropout=0.0, select="last")
     raw["data"].pop("window_ms", None)
     raw["data"].pop("n_frames", None)
@@ -87,10 +87,10 @@ VARIANTS = {
     "rcs": ("RCS regulariser (authors' form), alpha 0.002", _set("train.rcs_alpha", 0.002)),
     "weight-norm": ("weight norm on the hidden dense layers", _layers("weight_norm", True)),
     "delays": ("learnable axonal delays on the hidden dense layers", _layers("delay", True)),
-    "round1": ("the round-1 recipe (its epochs, constant lr, no augmentation or dropout, 10 ms frames, last epoch)",
-               _round1),
+    "plain": ("the plain recipe (8-10 epochs, constant lr, no augmentation or dropout, 10 ms frames, last epoch)",
+              _plain),
 }
-DEFAULT_VARIANTS = ("recipe", "E3", "no-augment", "no-dropout", "constant-lr", "round1")
+DEFAULT_VARIANTS = ("recipe", "E3", "no-augment", "no-dropout", "constant-lr", "plain")
 
 
 def variant_config(config: str, name: str):

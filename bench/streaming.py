@@ -7,7 +7,7 @@ For each network file given (the demo's conv network on the embedded set, the N-
    Lava's synop counters in the same run: agreement with SLAYER (outputs, gate decisions, synops per
    sample), seconds per sample and samples per second, build to stop;
 2. the same with the Top-K cutoff, when the file has a cutoff table (answers, synops spent);
-3. **per sample**: the first ``--per-sample`` samples on a network each (round 1's way), synop counters
+3. **per sample**: the first ``--per-sample`` samples on a network each (the reference runner), synop counters
    included as in the stream; their outputs must equal the stream's; the throughput ratio stream / per
    sample is the headline;
 4. both modes again with Lava's own scipy Conv model (``--conv-model lava``) on the same first samples

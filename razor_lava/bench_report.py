@@ -134,7 +134,7 @@ def format_report(results: dict) -> str:
     if timed:
         lines += ["## 2. Lava simulator (Loihi2SimCfg fixed_pt): seconds per sample", "",
                   "Each run builds, compiles, runs and stops a fresh network (run_sample / run_plain_netx: "
-                  "round 1's way; part 4 streams); the "
+                  "one network per sample; part 4 streams); the "
                   "variants are interleaved sample by sample. Window gates add T steps of latency each. "
                   + NETX_NOTE, ""]
         for k, v in timed.items():

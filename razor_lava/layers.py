@@ -54,7 +54,7 @@ def axis_reach(size: int, kernel: int, stride: int = 1, padding: int = 0, dilati
 
 
 def conv_fanout(in_shape, out_channels: int, kernel, stride=1, padding=0, dilation=1, groups=1) -> np.ndarray:
-    """Fan-out of every input element of a 2-D conv, ``C x H x W`` int64 (DESIGN 2.5: synops are exact).
+    """Fan-out of every input element of a 2-D conv, ``C x H x W`` int64 (docs/design.md 2.5: synops are exact).
 
     An input element ``(c, y, x)`` reaches the ``out_channels / groups``
     channels of its group at every output position ``(oy, ox)`` whose kernel

@@ -39,9 +39,9 @@ def test_variants_change_what_they_say():
     assert recipe.variant_config("nmnist", "no-augment").train["augment"]["translate"] == 0
     assert base.train["augment"]["translate"] > 0 and base.train["dropout"] > 0
     assert recipe.variant_config("nmnist", "no-dropout").train["dropout"] == 0
-    r1 = recipe.variant_config("nmnist", "round1")
+    r1 = recipe.variant_config("nmnist", "plain")
     assert (r1.train["epochs"], r1.train["select"], r1.train["lr_schedule"]) == (10, "last", "constant")
-    assert all(l["delay"] for l in recipe.variant_config("nmnist", "delays").layers[1:3])
+    assert all(l.delay for l in recipe.variant_config("nmnist", "delays").layers[1:3])
 
 
 @pytest.mark.slow

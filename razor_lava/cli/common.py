@@ -111,7 +111,7 @@ def add_lava_args(ap) -> None:
     """How samples run on Lava: streamed through one network or one network each, on how many processes."""
     ap.add_argument("--mode", default="stream", choices=["stream", "per-sample"],
                     help="stream: compile once, feed the samples back to back (default); per-sample: build, "
-                         "compile, run and stop a network for every sample (round 1's way, for comparison)")
+                         "compile, run and stop a network for every sample (the reference the stream is checked against)")
     ap.add_argument("--workers", type=positive_int, default=1,
                     help="processes that share the samples, each with its own Lava runtime (default 1)")
     ap.add_argument("--conv-model", default="fast", choices=["fast", "lava"],

@@ -13,7 +13,7 @@ framing) for this run; frames that do not have the network's input shape are ref
 framing in a file, import it with deploy/import_nir.py (NIR graphs) or export it with train/export.py.
 Raw --input arrays may drop or add axes of size 1 (a 64 x T array for an input declared 1 x 1 x 64).
 Samples stream through one compiled network (--mode stream, the default; --mode per-sample builds one
-network per sample, as round 1 did); --workers N shares them among N processes. The report (--report)
+network per sample, the reference the stream is checked against); --workers N shares them among N processes. The report (--report)
 holds mode, period (steps per sample), latency, backend, samples, accuracy, slayer_accuracy,
 agreement (fraction of samples whose Lava output equals SLAYER's exactly,
 graded payloads included), frames_total, frames_pruned, steps, seconds,

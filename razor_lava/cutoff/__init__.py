@@ -1,4 +1,4 @@
-"""Top-K cutoff (Wu et al., arXiv 2301.09522; DESIGN.md section 2.4).
+"""Top-K cutoff (Wu et al., arXiv 2301.09522; docs/design.md 2.4).
 
 An SNN classifier may stop early once its accumulated output is decisive:
 with ``Y(t) = sum_{tau <= t} y(tau)`` and the gap ``g(t) = top1 - top2`` of

@@ -1,6 +1,6 @@
 """Calibration of the per-timestep cutoff thresholds ``beta_t``.
 
-For every timestep ``t`` (DESIGN.md 2.4): the smallest ``beta_t`` such that,
+For every timestep ``t`` (docs/design.md 2.4): the smallest ``beta_t`` such that,
 among the calibration samples that would exit at ``t`` (``gap(t) > beta_t``),
 at least ``1 - epsilon`` are *correct from t onward* (``argmax Y(tau) ==
 label`` for every ``tau >= t``, ties to the lower class).

@@ -1,4 +1,4 @@
-"""The RCS regulariser (Wu et al., arXiv 2301.09522; DESIGN.md 2.4) in the authors' form, for SLAYER.
+"""The RCS regulariser (Wu et al., arXiv 2301.09522; docs/design.md 2.4) in the authors' form, for SLAYER.
 
 Ported from their reference code (Dengyu-Wu/snncutoff, MIT: ``regularizer/rcs_snn.py``
 ``RCSSNN.forward`` and ``RCSSNNLoss.compute_reg_loss``, used by ``snncase.py``); tests/cutoff checks it

@@ -4,8 +4,8 @@
 to back, one every ``P`` steps (``stream.py`` says how every part starts each
 sample afresh; window gates take one sample per period, so their latency is
 paid once). ``run_per_sample`` builds, compiles, runs and stops a fresh
-network for every sample, the way round 1 ran everything; it stays as the
-reference the stream is checked and timed against. ``run_sample`` is one
+network for every sample: the reference the stream is checked and timed
+against. ``run_sample`` is one
 sample of it. ``workers`` (``run_samples``) splits the samples across
 processes, each with its own Lava runtime.
 """

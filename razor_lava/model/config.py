@@ -64,7 +64,7 @@ DEFAULT_TRAIN = {
     "loss": "rate_ce",
     "true_rate": 0.2,
     "false_rate": 0.03,
-    # RCS regulariser (DESIGN 2.4): loss = task + rcs_alpha * reg; 0 = off (paper: about 0.002).
+    # RCS regulariser (docs/design.md 2.4): loss = task + rcs_alpha * reg; 0 = off (paper: about 0.002).
     "rcs_alpha": 0.0,
     # Fraction of the final timesteps whose mean activity is the RCS reference (the authors' int(0.3 T)).
     "rcs_ref_fraction": 0.3,

@@ -32,7 +32,7 @@ import torch
 from ..errors import UsageError
 
 KERNEL_MODES = ("auto", "jit", "torch")
-KERNELS = ("dynamics", "shift")  # the extension names lava-dl 0.6 builds (DESIGN.md section 7)
+KERNELS = ("dynamics", "shift")  # the extension names lava-dl 0.6 builds (docs/design.md 7)
 
 
 def check_device(device, key: str = "device") -> None:

@@ -2,7 +2,7 @@
 
 Counting is attached from outside the model (it never changes what the
 network computes) and is exact: a synop is one (input event, synapse) pair
-delivered, with the true fan-out of every input (docs: DESIGN.md 2.5).
+delivered, with the true fan-out of every input (docs/design.md 2.5).
 
 - ``counts``: ``SynopCounts``, the per-layer, per-sample, per-frame tallies.
 - ``slayer_counter.count_slayer`` / ``lava_counter.count_lava``: count them on

@@ -1,4 +1,4 @@
-"""Synaptic operation counts (DESIGN 2.5) and exact fan-out maps.
+"""Synaptic operation counts (docs/design.md 2.5) and exact fan-out maps.
 
 For every weighted layer ``L`` (conv or dense, keyed by its layer index)
 and every sample ``n`` and SLAYER time index ``t``:

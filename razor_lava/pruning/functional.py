@@ -2,7 +2,7 @@
 
 Shapes: frames ``N x C x H x W x T`` (conv inputs) or ``N x C x T`` (dense
 inputs); descriptors ``N x D x T``; masks and scores ``N x T``. Paper:
-arXiv 2306.17597, section 3.2; ``../shared/DESIGN.md`` section 2.3.
+arXiv 2306.17597, section 3.2; docs/design.md 2.3.
 """
 
 from __future__ import annotations

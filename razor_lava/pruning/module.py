@@ -47,7 +47,7 @@ class EventPruner(nn.Module):
     method: "razor", or a baseline rule: "events" (keep frames with more than
     ``events_k`` events; theta and ratio unused), "uniform" / "random" (prune
     a ratio of frame positions; random draws them from ``seed``).
-    seed: the random initialisation of embeddings and weighting (0: round 1's).
+    seed: the random initialisation of embeddings and weighting (0: the shipped configs').
     freeze: leave the embeddings and weighting untrained (the mask offset trains).
     infer_ratio: the ratio the integer decision (eval mode, export) prunes at, if
     not ``ratio`` (which training keeps using).

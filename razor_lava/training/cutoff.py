@@ -27,7 +27,7 @@ def as_payload_outputs(net, ev: dict) -> tuple[np.ndarray, np.ndarray]:
 def calibrate_run(net, val_set, test_set, epsilon: float, batch: int, device, log=print,
                   test_outputs: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[dict, dict]:
     """Calibrate ``beta`` on ``val_set`` (the validation split: data the network was not fitted to; the
-    training set gives thresholds too permissive once the network has memorised it, DESIGN 2.4) and
+    training set gives thresholds too permissive once the network has memorised it, docs/design.md 2.4) and
     measure it on the test set.
 
     Deterministic: eval mode, fixed sample order. Returns the cutoff table

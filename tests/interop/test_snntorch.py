@@ -2,7 +2,7 @@
 against snnTorch's own simulation on the same inputs.
 
 snnTorch writes LIF time constants for dt = 1e-4 (``--dt 1e-4``); per-neuron ``beta`` / ``threshold`` tensors
-avoid its 0-d arrays that ``nir.write`` cannot store (DESIGN section 6). The Leaky neurons reset to zero
+avoid its 0-d arrays that ``nir.write`` cannot store (docs/design.md 6). The Leaky neurons reset to zero
 (``reset_mechanism="zero"``, ``reset_delay=False``), which is what NIR's ``v_reset = 0`` and Loihi do; snnTorch's
 default subtracts. SLAYER delays each layer by one step, snnTorch does not (``crosscheck.compare`` aligns them).
 """
