@@ -27,11 +27,23 @@ from .cutoff_spent import spent_counts
 from .slayer_counter import count_reference
 
 
-def with_gates(nf: NetworkFile, pruners: dict[int, PrunerParams]) -> NetworkFile:
-    """``nf`` with the gates ``pruners`` (layer index -> rule) in place of its own; positions stay."""
-    if set(pruners) != set(nf.pruners):
+def with_gates(nf: NetworkFile, pruners: dict[int, PrunerParams], add: bool = False) -> NetworkFile:
+    """``nf`` with the gates ``pruners`` (layer index -> rule) in place of its own; positions stay.
+
+    ``add=True`` also allows gates at weighted layers that had none (the gate sees the layer's input,
+    ``LayerSpec.in_shape``: what ``razor_lava.optimise`` adds); the file's own gates must still all be given.
+    """
+    if not add and set(pruners) != set(nf.pruners):
         raise ValueError(f"gates at layers {sorted(pruners)} do not match the file's {sorted(nf.pruners)}")
-    return replace(nf, pruners=dict(pruners))
+    if add:
+        missing = set(nf.pruners) - set(pruners)
+        if missing:
+            raise ValueError(f"gates at layers {sorted(pruners)} leave out the file's own gates at {sorted(missing)}")
+        bad = [k for k in pruners if not 0 <= k < len(nf.layers) or not nf.layers[k].weighted]
+        if bad:
+            raise ValueError(f"a gate sits at the input of a conv or dense layer: layers {bad} are not such layers")
+    in_shapes = {k: nf.pruner_in_shapes.get(k, tuple(nf.layers[k].in_shape)) for k in pruners}
+    return replace(nf, pruners=dict(pruners), pruner_in_shapes=in_shapes)
 
 
 def count_split(nf: NetworkFile, frames: np.ndarray) -> tuple[SynopCounts, np.ndarray]:
