@@ -93,8 +93,9 @@ def _exists(root: Path, name: tuple[str, ...]) -> bool:
 def import_graph(root: Path) -> dict[tuple[str, ...], set[tuple[str, ...]]]:
     """Module -> the package's modules it imports (every import statement, also inside functions).
 
-    ``from a.b import c`` is an edge to module ``a.b.c`` where that is a module, else to ``a.b``. A module's
-    parent packages are not edges: Python initialises them first, so they never close a circle.
+    ``from a.b import c`` is an edge to module ``a.b.c`` where that is a module, else to ``a.b``. Importing a
+    module first runs its packages' ``__init__``: those of the target that are not also the importer's own
+    (already running) are edges too, so a package ``__init__`` that imports its modules can close a circle.
     """
     top = root.name
     graph: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
@@ -114,8 +115,11 @@ def import_graph(root: Path) -> dict[tuple[str, ...], set[tuple[str, ...]]]:
             for t in targets:
                 while t and t[0] == top and not _exists(root, t):
                     t = t[:-1]
-                if t and t[0] == top and t != name:
-                    edges.add(t)
+                if not t or t[0] != top:
+                    continue
+                edges.add(t)
+                edges.update(t[:i] for i in range(2, len(t)) if name[:i] != t[:i])  # the target's packages
+        edges.discard(name)
         graph[name] = edges
     return graph
 
@@ -153,6 +157,22 @@ def import_circles(graph) -> list[list[str]]:
 
 def test_no_module_imports_itself_through_others():
     assert import_circles(import_graph(PKG)) == []
+
+
+def test_the_circle_check_sees_a_circle_through_a_package_init(tmp_path):
+    """metrics -> cutoff.rule runs cutoff/__init__, which imports cutoff.evaluate, which imports metrics."""
+    pkg = tmp_path / "razor_lava"
+    (pkg / "cutoff").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "metrics.py").write_text("from .cutoff.rule import answer\n")
+    (pkg / "cutoff" / "__init__.py").write_text("from .evaluate import metrics_of\n")
+    (pkg / "cutoff" / "rule.py").write_text("")
+    (pkg / "cutoff" / "evaluate.py").write_text("from ..metrics import answer\n")
+    assert import_circles(import_graph(pkg)) == [["razor_lava.cutoff", "razor_lava.cutoff.evaluate",
+                                                  "razor_lava.metrics"]]
+    (pkg / "metrics.py").write_text("")  # the fix: the rule's home is metrics, the cutoff imports it
+    (pkg / "cutoff" / "rule.py").write_text("from ..metrics import answer\n")
+    assert import_circles(import_graph(pkg)) == []
 
 
 def test_the_circle_check_finds_a_circle_planted_inside_a_function(tmp_path):

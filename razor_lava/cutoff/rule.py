@@ -14,7 +14,7 @@ Conventions:
 - Exit at ``t`` iff ``gap[t] > beta[t]`` (strict) or ``t = T - 1``
   (``exits``). ``beta[t] = +inf`` means never exit at ``t`` before the end.
 - The answer is ``argmax Y[:, :, exit]``, ties to the lower class index
-  (``answer``: ``np.argmax``; the same as ``training.evaluate.predict``).
+  (``razor_lava.metrics.answer``; ``metrics.predict`` is it on the whole window).
 
 This module is the rule's one home: ``exit_decisions`` applies it to whole
 outputs at once, ``step`` to one accumulated vector at one frame, as the Lava
@@ -25,6 +25,8 @@ outputs at once, ``step`` to one accumulated vector at one frame, as the Lava
 from __future__ import annotations
 
 import numpy as np
+
+from ..metrics import answer
 
 # Stands for beta = +inf in integer form: no int64 gap can exceed it.
 NEVER = np.iinfo(np.int64).max
@@ -67,11 +69,6 @@ def exits(g, beta_int, t):
     beta_int = np.asarray(beta_int, dtype=np.int64)
     t = np.asarray(t)
     return (np.asarray(g) > beta_int[t]) | (t == len(beta_int) - 1)
-
-
-def answer(Y, axis: int = 1) -> np.ndarray:
-    """The class answered: ``argmax`` over the classes (``axis``), ties to the lower class index."""
-    return np.argmax(Y, axis=axis)
 
 
 def step(acc, beta_int, t: int) -> tuple[bool, int]:

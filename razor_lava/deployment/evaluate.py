@@ -8,6 +8,8 @@ import numpy as np
 import torch
 
 from ..fixed_point import as_payloads
+from ..metrics import accuracy, exit_summary, predict
+from ..metrics import predict as predict_payloads  # noqa: F401  (the name the optimiser and benches import)
 from ..model.reference import reference_network
 from ..netfile import NetworkFile
 
@@ -32,11 +34,6 @@ def slayer_reference(nf: NetworkFile, frames: np.ndarray, batch: int = 32, net=N
     return {"output": np.concatenate(outs) if outs else empty((nf.n_outputs, n_frames), np.int64),
             "keep": {i: np.concatenate(k) if k else empty((n_frames,), bool) for i, k in keeps.items()},
             "seconds": time.perf_counter() - t0}
-
-
-def predict_payloads(output: np.ndarray) -> np.ndarray:
-    """Class = largest accumulated output (ties: lower class), as ``training.evaluate.predict``."""
-    return output.sum(axis=-1).argmax(axis=-1)
 
 
 def deploy_samples(nf: NetworkFile, frames: np.ndarray, labels: np.ndarray, tag: str = "fixed_pt",
@@ -93,8 +90,8 @@ def deploy_samples(nf: NetworkFile, frames: np.ndarray, labels: np.ndarray, tag:
         per_sample.append(row)
     if results is not None:
         results.append(res)
-    pred = predict_payloads(res.output)
-    slayer_pred = predict_payloads(ref["output"])
+    pred = predict(res.output)
+    slayer_pred = predict(ref["output"])
     extra = _cutoff_report(per_sample, labels, n_frames) if cutoff else {}
     if cutoff and not has_labels:
         extra["cutoff_accuracy"] = None
@@ -114,8 +111,8 @@ def deploy_samples(nf: NetworkFile, frames: np.ndarray, labels: np.ndarray, tag:
         "tag": tag,
         "conv_model": conv_model,
         "samples": n,
-        "accuracy": float((pred == labels).mean()) if has_labels else None,
-        "slayer_accuracy": float((slayer_pred == labels).mean()) if has_labels else None,
+        "accuracy": accuracy(pred, labels) if has_labels else None,
+        "slayer_accuracy": accuracy(slayer_pred, labels) if has_labels else None,
         "agreement": mean("equal"),
         "prediction_agreement": float((pred == slayer_pred).mean()) if n else 0.0,
         "gate_decision_agreement": mean("gate_decisions_equal") if nf.pruners else 1.0,
@@ -145,11 +142,7 @@ def _cutoff_report(per_sample: list, labels: np.ndarray, n_frames: int) -> dict:
     (``T / mean(exit_step + 1)``), ``cutoff_accuracy`` (answers vs labels),
     ``cutoff_agreement`` (fraction with exit step and answer equal to
     ``rule.exit_decisions`` on SLAYER's payloads)."""
-    if not per_sample:
-        return {"mean_exit_step": 0.0, "timestep_reduction": 1.0, "cutoff_accuracy": 0.0,
-                "cutoff_agreement": 1.0}
     exits = np.array([s["exit_step"] for s in per_sample], dtype=np.float64)
-    answers = np.array([s["answer"] for s in per_sample])
-    return {"mean_exit_step": float(exits.mean()), "timestep_reduction": float(n_frames / (exits + 1).mean()),
-            "cutoff_accuracy": float((answers == labels[: len(answers)]).mean()),
-            "cutoff_agreement": float(np.mean([s["cutoff_equal"] for s in per_sample]))}
+    answers = np.array([s["answer"] for s in per_sample], dtype=np.int64)
+    return {**exit_summary(exits, n_frames), "cutoff_accuracy": accuracy(answers, labels[: len(answers)]),
+            "cutoff_agreement": float(np.mean([s["cutoff_equal"] for s in per_sample])) if per_sample else 1.0}

@@ -184,7 +184,7 @@ def profile_network(nf, frames: np.ndarray, labels, lava_samples: int = 0, batch
     what Lava spent equals the SLAYER-side account. ``mode``/``workers``: how the
     Lava samples run (``deployment.runner.run_samples``).
     """
-    from ..deployment.evaluate import predict_payloads
+    from ..metrics import predict
     from .slayer_counter import count_slayer
 
     has_labels = labels is not None  # raw inputs without labels: no accuracy
@@ -195,7 +195,7 @@ def profile_network(nf, frames: np.ndarray, labels, lava_samples: int = 0, batch
     without_counts, out_without = count_slayer(nf.without_gates(), frames, gates=False, batch=batch)
 
     def accuracy(out):
-        return float((predict_payloads(out) == labels).mean()) if has_labels and len(labels) else None
+        return float((predict(out) == labels).mean()) if has_labels and len(labels) else None
 
     report = profile_report(with_counts, without_counts, accuracy(out_with), accuracy(out_without),
                             labels if has_labels else None,

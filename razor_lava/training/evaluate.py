@@ -5,14 +5,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..metrics import predict  # the class rule (razor_lava.metrics); training.run imports it from here
 from ..model.network import RazorNet
 from ..progress import progress
-
-
-def predict(output: torch.Tensor) -> torch.Tensor:
-    """Class of each sample from output spikes ``N x classes x T``: the largest
-    accumulated output (lava-dl's rate classifier; ties go to the lower class)."""
-    return output.sum(dim=-1).argmax(dim=1)
 
 
 def _progress(loader, enabled: bool, desc: str):
