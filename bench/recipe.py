@@ -20,24 +20,19 @@ interrupted bench continues. ``--jobs 2`` trains two runs at once, one CPU threa
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
-import shlex
 import statistics
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
-from datetime import datetime, timezone
 from pathlib import Path
 
-from razor_lava.atomic import write_text_atomic
+from razor_lava.bench import meta
+from razor_lava.bench.datasets import BASE_CONFIGS as CONFIGS, required_data_root
+from razor_lava.bench.jobs import run_dir, sweep, threads_per_job
+from razor_lava.bench.report import write_report
 from razor_lava.cli.common import existing_dir, output_file, positive_int, run_main
-from razor_lava.formatting import pct, ratio
+from razor_lava.formatting import pct, points, ratio
 
-ROOT = Path(__file__).resolve().parents[1]
-
-CONFIGS = {"synthetic": "synthetic_small", "nmnist": "nmnist"}
+ROOT = meta.REPO
 
 
 def _dense_layers(raw):
@@ -161,7 +156,7 @@ def markdown(rows: list[dict], meta: dict) -> str:
              "cutoff accuracy | cutoff timestep reduction | train min/run |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        delta = "" if base is None or r is base else f"{100 * (r['test_accuracy'] - base['test_accuracy']):+.1f} pt"
+        delta = "" if base is None or r is base else points(r["test_accuracy"] - base["test_accuracy"])
         lines.append(f"| {r['variant']} | {r['change']} | {pm(r, 'test_accuracy')} | {delta} | "
                      f"{pm(r, 'val_accuracy')} | {r['selected_epoch']:.0f} | {pct(r['frames_pruned_mean'])} | "
                      f"{pm(r, 'cutoff_accuracy')} | {ratio(r['timestep_reduction'])} | {r['train_minutes']:.1f} |")
@@ -217,11 +212,7 @@ def parse_args(argv=None):
             args.variants = ["recipe", "E3"]
         if args.seeds == [0, 1, 2]:
             args.seeds = [0, 1]
-    if args.dataset == "nmnist" and args.data_root is None:
-        default = ROOT.parent / "shared" / "data" / "nmnist-small"
-        if not default.is_dir():
-            ap.error("--dataset nmnist needs --data-root DIR (the N-MNIST folder)")
-        args.data_root = str(default)
+    args.data_root = required_data_root(args.dataset, args.data_root, ap.error)
     args.config = args.config or CONFIGS[args.dataset]
     args.out = args.out or str(ROOT / "bench" / f"RECIPE_{args.dataset}.md")
     return args
@@ -231,34 +222,21 @@ def run(args, argv=None) -> int:
     t0 = time.perf_counter()
     jobs = [{"variant": v, "seed": s, "config": args.config, "data_root": args.data_root, "epochs": args.epochs,
              "train_samples": args.train_samples, "test_samples": args.test_samples,
-             "out": str(Path(args.work) / v / f"seed{s}"), "cache_dir": args.cache_dir,
-             "threads": 1 if args.jobs > 1 else max(1, os.cpu_count() or 1)}
+             "out": run_dir(args.work, v, seed=s), "cache_dir": args.cache_dir, "threads": threads_per_job(args.jobs)}
             for v in args.variants for s in args.seeds]
     print(f"{len(jobs)} runs ({len(args.variants)} variants x {len(args.seeds)} seeds), {args.jobs} at a time",
           flush=True)
-    if args.jobs > 1:
-        with ProcessPoolExecutor(args.jobs) as pool:
-            runs = list(pool.map(train_one, jobs))
-    else:
-        runs = [train_one(j) for j in jobs]
+    runs = sweep(train_one, jobs, args.jobs)
     rows = summarise(runs, args.variants)
     first = runs[0]
-    meta = {"dataset": args.dataset, "config": args.config, "seeds": args.seeds,
-            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
-            "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}",
-            "command": "python bench/recipe.py " + " ".join(map(shlex.quote, sys.argv[1:] if argv is None else argv)),
-            "minutes": (time.perf_counter() - t0) / 60, "train_samples": first["train_samples"] + first["val_samples"],
-            "val_samples": first["val_samples"], "test_samples": first["test_samples"]}
-    text = markdown(rows, meta)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(out, text)
-    write_text_atomic(out.with_suffix(".json"), json.dumps({"meta": meta, "rows": rows, "runs": runs}, indent=2,
-                                                           default=float))
-    picture = plot(rows, out.with_suffix(".png"), f"{args.dataset}: test accuracy over seeds {args.seeds}")
-    text = text.replace("\nPer seed test accuracy", f"\n![test accuracy per variant]({picture.name})\n\nPer seed test accuracy")
-    write_text_atomic(out, text)
-    print("\n" + text)
+    meta_ = {"dataset": args.dataset, "config": args.config, "seeds": args.seeds, "date": meta.today(),
+             "machine": meta.short_machine(), "command": meta.short_command("bench/recipe.py", argv),
+             "minutes": (time.perf_counter() - t0) / 60, "train_samples": first["train_samples"] + first["val_samples"],
+             "val_samples": first["val_samples"], "test_samples": first["test_samples"], "commit": meta.git_commit()}
+    title = f"{args.dataset}: test accuracy over seeds {args.seeds}"
+    write_report(args.out, {"meta": meta_, "rows": rows, "runs": runs}, markdown(rows, meta_),
+                 plot=lambda path: plot(rows, path, title), alt="test accuracy per variant",
+                 before="\nPer seed test accuracy", echo=True)
     return 0
 
 

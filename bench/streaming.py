@@ -25,17 +25,20 @@ The report goes to ``--out`` (markdown), the same path with ``.json`` (every num
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from razor_lava.bench import meta
+from razor_lava.bench.datasets import DEFAULT_NMNIST_ROOT, data_root
+from razor_lava.bench.meta import shown_path
+from razor_lava.bench.report import write_report
 from razor_lava.cli.common import existing_dir, existing_file, output_file, positive_int, run_main
+from razor_lava.formatting import pct, ratio
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_NMNIST_ROOT = ROOT.parent / "shared" / "data" / "nmnist-small"
+ROOT = meta.REPO
 QUICK = {"samples": 6, "per_sample": 2, "workers": 2}
 
 
@@ -81,7 +84,7 @@ def measure(path: str, dataset: str, data_root, args) -> dict:
     frames, labels, _ = load_samples(nf, dataset, "test", args.samples, data_root)  # None: the whole test set
     m = min(args.per_sample, len(frames))
     has_conv = any(s.type == "conv" for s in nf.layers)
-    res = {"network": _shown(path), "samples": int(len(frames)), "per_sample_samples": m,
+    res = {"network": shown_path(path), "samples": int(len(frames)), "per_sample_samples": m,
            "n_frames": int(frames.shape[-1]), "gates": {str(g): p.variant for g, p in nf.pruners.items()}}
     runs = []
     log(f"{dataset}: 1. streaming {len(frames)} samples (synops counted)")
@@ -123,8 +126,6 @@ ROWS = [("stream", "stream, all samples (synops counted)"),
 
 
 def format_report(results: dict) -> str:
-    from razor_lava.formatting import pct, ratio
-
     m = results["machine"]
     lines = ["# Streaming on the Lava simulator: one compiled network vs one network per sample", "",
              f"Date: {m['date']}  ", f"Command: `{results['command']}`  ",
@@ -182,39 +183,27 @@ def plot(results: dict, path: Path) -> None:
         ax.set_yticks(range(len(keys)), [dict(ROWS)[k] for k in keys], fontsize=8)
         ax.invert_yaxis()
         ax.set_xlabel("samples per second (Lava simulator)")
-        ax.set_title(f"{name}: stream / per sample = {ds['throughput_ratio']:.1f}x", fontsize=10)
+        ax.set_title(f"{name}: stream / per sample = {ratio(ds['throughput_ratio'], 1)}", fontsize=10)
     fig.tight_layout()
     save_png(fig, path)
     plt.close(fig)
 
 
-def _shown(path) -> str:
-    p = Path(path).resolve()
-    return str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(path)
-
-
 def run(args, argv=None) -> dict:
     import torch
 
-    sys.path.insert(0, str(ROOT / "bench"))
-    from bench import command_line, machine_info  # noqa: E402  (the main bench's machine report)
-
-    from razor_lava.atomic import write_text_atomic
-
     torch.set_num_threads(1)  # a parent with several torch threads can deadlock forked Lava workers
     t0 = time.perf_counter()
-    results = {"machine": machine_info(), "command": command_line(argv), "datasets": {}}
-    root = args.nmnist_root or (str(DEFAULT_NMNIST_ROOT) if DEFAULT_NMNIST_ROOT.is_dir() else None)
+    results = {"machine": meta.machine_info(), "command": meta.command_line("bench/streaming.py", argv),
+               "datasets": {}}
     if args.synthetic:
         results["datasets"]["synthetic"] = measure(args.synthetic, "synthetic", None, args)
     if args.nmnist:
-        results["datasets"]["nmnist"] = measure(args.nmnist, "nmnist", root, args)
+        results["datasets"]["nmnist"] = measure(args.nmnist, "nmnist", data_root("nmnist", args.nmnist_root), args)
     results["wall_seconds"] = time.perf_counter() - t0
-    out = Path(args.out)
     text = format_report(results)
-    write_text_atomic(out, text)
-    write_text_atomic(out.with_suffix(".json"), json.dumps(results, indent=2))
-    plot(results, out.with_suffix(".png"))
+    write_report(args.out, results, text)
+    plot(results, Path(args.out).with_suffix(".png"))
     print(text)
     return results
 

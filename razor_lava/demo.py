@@ -19,29 +19,13 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import write_text_atomic
+from .bench.datasets import SHIPPED_CONFIGS as CONFIGS, config_for  # noqa: F401  (the data set -> config table)
 from .cli.common import run_main
-from .configs import CONFIG_DIR, shipped_configs
+from .configs import CONFIG_DIR
 from .data.framing import frame_many
 from .data.registry import DATASETS, frame_spec_for, open_split
 from .demo_report import markdown_report, summary_rows, table
 from .plots import plot_class_frames
-
-# The shipped config per data set (others: razor_lava/configs/<name>.yaml): the operating point
-# bench/FRONTIER.md found better than the data set's base config.
-CONFIGS = {"synthetic": "synthetic_frontier", "nmnist": "nmnist_frontier"}
-
-
-def config_for(dataset: str) -> Path:
-    """The shipped training config of ``dataset`` (``razor_lava/configs/``)."""
-    name = CONFIGS.get(dataset, dataset)
-    shipped = shipped_configs()
-    if name not in shipped:
-        from .errors import ConfigError
-
-        raise ConfigError("--dataset", f"no shipped config for {dataset!r} (looked for {name}.yaml in "
-                          f"{CONFIG_DIR}; shipped: {', '.join(shipped)})")
-    return shipped[name]
-
 
 def stage_train(out: Path, args) -> dict:
     """Train the Razor SNN of the data set's config (with the RCS regulariser), calibrate the cutoff, export."""

@@ -3,7 +3,8 @@
 - ``si(v)``: a count with an SI prefix, 3 significant digits: ``1.5M``, ``980k``, ``12``;
 - ``pct(x)``: a fraction as a percentage: ``pct(0.915) == "91.5%"``;
 - ``ratio(x)``: a reduction or speed-up: ``ratio(1.234) == "1.23x"``;
-- ``seconds(s)``: a duration in seconds: ``"3.100"``, or ``"2.50e-03"`` below 0.01.
+- ``seconds(s)``: a duration in seconds: ``"3.100"``, or ``"2.50e-03"`` below 0.01;
+- ``points(d)``: a difference of two fractions in percentage points: ``points(-0.015) == "-1.5 pt"``.
 
 Each gives ``"n/a"`` for a missing value (``None``) or one that is not finite
 (a ratio whose denominator was 0), so a table never shows ``nan`` or ``inf``.
@@ -16,7 +17,7 @@ import math
 
 NA = "n/a"
 
-__all__ = ["NA", "pct", "ratio", "seconds", "si"]
+__all__ = ["NA", "pct", "points", "ratio", "seconds", "si"]
 
 
 def _missing(v) -> bool:
@@ -53,3 +54,8 @@ def seconds(s) -> str:
     if _missing(s):
         return NA
     return f"{s:.3f}" if s >= 0.01 else f"{s:.2e}"
+
+
+def points(d, digits: int = 1) -> str:
+    """A difference of two fractions (accuracies) in percentage points, signed: ``0.015 -> "+1.5 pt"``."""
+    return NA if _missing(d) else f"{100 * d:+.{digits}f} pt"

@@ -1,17 +1,16 @@
-"""The benchmark report: ratios and markdown tables from a results dict (pure: no measurement).
+"""The report of ``bench/bench.py``: ratios and markdown tables from a results dict (pure: no measurement).
 
-``bench/bench.py`` measures and fills the dict; this module only formats it
+``lava_timing`` measures and ``bench/bench.py`` fills the dict; this module only formats it
 (numbers through ``razor_lava.formatting``), so tests/test_bench.py checks the
 tables against hand-made numbers.
 """
 
 from __future__ import annotations
 
-import json
-import math
 from pathlib import Path
 
-from .formatting import pct, ratio, seconds
+from ..formatting import pct, ratio, seconds
+from .report import md_table as _table, write_json
 
 LAVA_VARIANTS = {
     "with_gates": "(a) E3 with gates",
@@ -49,11 +48,6 @@ def ratios(ds: dict) -> dict:
     if lava and stream:
         out["a_over_stream"] = _div(lava["with_gates"].get("seconds_per_sample"), stream.get("seconds_per_sample"))
     return out
-
-
-def _table(header: list, rows: list) -> list:
-    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + \
-           ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
 
 
 ROW_NAMES = {"E1": "E1 (no pruner)", "E3": "E3", "E3 + cutoff": "E3 + Top-K cutoff"}
@@ -171,23 +165,10 @@ def format_report(results: dict) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _finite(o):
-    if isinstance(o, float) and not math.isfinite(o):
-        return None
-    if isinstance(o, dict):
-        return {str(k): _finite(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [_finite(v) for v in o]
-    if hasattr(o, "item") and not isinstance(o, (str, bytes)):  # numpy scalars
-        return _finite(o.item())
-    return o
-
-
 def write_outputs(results: dict, out) -> tuple[Path, Path]:
     """Write the markdown report to ``out`` and every number to ``out`` with .json, both atomically."""
-    from .atomic import write_text_atomic
+    from ..atomic import write_text_atomic
 
     out = Path(out)
     md = write_text_atomic(out, format_report(results))
-    js = write_text_atomic(out.with_suffix(".json"), json.dumps(_finite(results), indent=2) + "\n")
-    return md, js
+    return md, write_json(out.with_suffix(".json"), results)

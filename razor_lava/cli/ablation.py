@@ -13,7 +13,6 @@ takes a shipped config's name (razor_lava/configs/) or a YAML file's path.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -45,6 +44,8 @@ def parse_args(argv=None):
 def run(args) -> int:
     """Train every variant, write OUT/ablation.json after each and OUT/ablation.md at the end; print the table."""
     from ..atomic import write_text_atomic
+    from ..bench.jobs import sweep
+    from ..bench.report import write_json
     from ..errors import UsageError
     from ..model.config import load_config
     from ..model.network import RazorNet
@@ -66,19 +67,22 @@ def run(args) -> int:
     if args.resume and not any((out / name / CHECKPOINT).is_file() for name, _ in variants):
         raise UsageError("--resume", f"no {out}/<variant>/{CHECKPOINT} for any of the variants "
                           f"{[n for n, _ in variants]}: nothing to resume (run without --resume to start)")
-    rows = []
-    for name, pruner in variants:
+
+    def train_variant(variant) -> dict:
+        name, pruner = variant
         print(f"== {name}: {pruner}", flush=True)
         t0 = time.perf_counter()
         last = train(cfg, RunOptions(out=out / name, data_root=args.data_root, epochs=args.epochs, seed=args.seed,
                                      pruner=pruner, train_samples=args.train_samples,
                                      test_samples=args.test_samples, resume=args.resume, progress=False))
-        rows.append({"variant": name, **pruner, "test_accuracy": last["test_accuracy"],
-                     "frames_pruned_mean": last["frames_pruned_mean"],
-                     "input_events_removed": last["input_events_removed"],
-                     "pruners": last["pruners"], "seconds_per_epoch": last["seconds_train"],
-                     "seconds_total": round(time.perf_counter() - t0, 1)})
-        write_text_atomic(out / "ablation.json", json.dumps(rows, indent=2))
+        return {"variant": name, **pruner, "test_accuracy": last["test_accuracy"],
+                "frames_pruned_mean": last["frames_pruned_mean"],
+                "input_events_removed": last["input_events_removed"],
+                "pruners": last["pruners"], "seconds_per_epoch": last["seconds_train"],
+                "seconds_total": round(time.perf_counter() - t0, 1)}
+
+    # One variant after the other (the bench harness's sweep); the table so far is written after each.
+    rows = sweep(train_variant, variants, on_result=lambda _, done: write_json(out / "ablation.json", done))
     lines = [f"# Ablation: {cfg.name} ({args.config}), seed {args.seed}", "",
              "| variant | K | test accuracy | frames pruned (mean over pruners) | input events removed | s/epoch |",
              "|---|---|---|---|---|---|"]
