@@ -84,7 +84,7 @@ QUICK_POINTS = [("E1", {"positions": "E1"}, (0,)),
 
 def train_job(job: dict) -> dict:
     """One run (in a worker: one CPU thread), or the result of the finished run already there."""
-    from razor_lava.model.config import load_config, with_train_overrides
+    from razor_lava.config import load_config, with_train_overrides
     from razor_lava.training.run import RunOptions
 
     cfg = with_train_overrides(load_config(job["config"]), job["train"])
@@ -118,7 +118,7 @@ def jobs_for(args, dataset: str, points, val_frames) -> list[dict]:
 
 def load_splits(args, dataset: str):
     """The validation and test frames of the data set (the same for every run of its config)."""
-    from razor_lava.model.config import load_config
+    from razor_lava.config import load_config
     from razor_lava.training.data import load_data
     from razor_lava.training.run import RunOptions
 

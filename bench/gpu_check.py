@@ -128,7 +128,7 @@ def agreement(r: dict, jit_ok: bool) -> None:
 def short_training(r: dict, smoke: bool) -> None:
     import torch
 
-    from razor_lava.model.config import load_config
+    from razor_lava.config import load_config
     from razor_lava.training.run import RunOptions, train
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -142,7 +142,7 @@ def short_training(r: dict, smoke: bool) -> None:
 def throughput(r: dict, smoke: bool, steps: int | None) -> None:
     import torch
 
-    from razor_lava.model.config import load_config, parse_config
+    from razor_lava.config import load_config, parse_config
     from razor_lava.model.network import RazorNet
 
     rows = []

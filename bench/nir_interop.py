@@ -48,7 +48,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def train_run(out: Path, seed: int, quick: bool) -> Path:
     """A trained run of ``CONFIG`` in ``out`` (reused when finished, resumed when interrupted)."""
-    from razor_lava.model.config import load_config
+    from razor_lava.config import load_config
     from razor_lava.training.jobs import finished_run, train_logged
     from razor_lava.training.run import RunOptions
 

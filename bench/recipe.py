@@ -93,7 +93,7 @@ def variant_config(config: str, name: str):
     import yaml
 
     from razor_lava.configs import config_path
-    from razor_lava.model.config import parse_config
+    from razor_lava.config import parse_config
 
     path = config_path(config)
     raw = yaml.safe_load(path.read_text())

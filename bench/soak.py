@@ -42,7 +42,7 @@ def _network(folder: Path):
     import torch
 
     from razor_lava.data.framing import FrameSpec
-    from razor_lava.model.config import parse_config
+    from razor_lava.config import parse_config
     from razor_lava.model.network import RazorNet
     from razor_lava.netfile import export_network, load_network_file
 

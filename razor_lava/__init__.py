@@ -40,8 +40,8 @@ _API = {
     "CIFAR10DVS": "razor_lava.data.datasets", "SHD": "razor_lava.data.datasets",
     "SyntheticGestures": "razor_lava.data.synthetic", "FramedDataset": "razor_lava.data.torch_data",
     # configs
-    "load_config": "razor_lava.model.config", "parse_config": "razor_lava.model.config",
-    "with_train_overrides": "razor_lava.model.config", "shipped_configs": "razor_lava.configs",
+    "load_config": "razor_lava.config", "parse_config": "razor_lava.config",
+    "with_train_overrides": "razor_lava.config", "shipped_configs": "razor_lava.configs",
     # the method: the Razor pruner, its integer parameters, the Top-K cutoff's calibration
     "EventPruner": "razor_lava.pruning.module", "PrunerParams": "razor_lava.pruning.params",
     "calibrate_cutoff": "razor_lava.cutoff.calibrate:calibrate",

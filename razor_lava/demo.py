@@ -29,7 +29,7 @@ from .plots import plot_class_frames
 
 def stage_train(out: Path, args) -> dict:
     """Train the Razor SNN of the data set's config (with the RCS regulariser), calibrate the cutoff, export."""
-    from .model.config import load_config, with_train_overrides
+    from .config import load_config, with_train_overrides
     from .training.run import RunOptions, train
 
     config = config_for(args.dataset)

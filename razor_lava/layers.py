@@ -1,7 +1,7 @@
 """The layer model: one typed description of a layer, shared by every stage.
 
 A network is an input shape and a chain of these layers. The config parser
-(``model.config``) makes them from YAML, the network-file reader
+(``razor_lava.config``) makes them from YAML, the network-file reader
 (``netfile.read``) from HDF5 (``LayerSpec.layer``), the NIR importer and
 exporter (``interop``) map to and from them; ``model.network.BUILD`` turns
 each type into its SLAYER block, and the synop counters (``profile.counts``)

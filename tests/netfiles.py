@@ -9,7 +9,7 @@ import torch
 
 from razor_lava.data.framing import FrameSpec
 from razor_lava.netfile import export_network
-from razor_lava.model.config import parse_config
+from razor_lava.config import parse_config
 from razor_lava.model.network import RazorNet
 
 T = 12

@@ -17,7 +17,7 @@ def test_import_razor_lava_imports_neither_torch_nor_lava():
 
 def test_every_public_name_resolves_to_its_single_home():
     from razor_lava.deployment.evaluate import deploy_samples
-    from razor_lava.model.config import load_config
+    from razor_lava.config import load_config
     from razor_lava.netfile import NetworkFile, load_network_file
     from razor_lava.profile.report import profile_network
     from razor_lava.training.run import RunOptions, train

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.slow
 def test_quick_run_writes_a_report_of_both_modes(tmp_path):
     from razor_lava.data.synthetic import CLASSES, default_frame_spec
-    from razor_lava.model.config import load_config
+    from razor_lava.config import load_config
     from razor_lava.model.network import RazorNet
     from razor_lava.netfile import export_network
 

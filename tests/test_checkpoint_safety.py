@@ -44,7 +44,7 @@ class _Payload:
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """A finished run of this version (1 epoch, cutoff calibrated: its table holds numpy arrays)."""
-    from razor_lava.model.config import load_config
+    from razor_lava.config import load_config
     from razor_lava.training.run import RunOptions, train
 
     run = tmp_path_factory.mktemp("trained") / "run"

@@ -203,7 +203,7 @@ def _opts(out, **kw):
                                          ("test_samples", -1), ("epochs", True), ("lr", "fast"), ("seed", -1),
                                          ("device", "tpu")])
 def test_run_options_out_of_range_are_refused_before_anything_is_written(tmp_path, field, value):
-    from razor_lava.model.config import load_config
+    from razor_lava.config import load_config
     from razor_lava.training.run import train
 
     with pytest.raises(UsageError) as e:
@@ -212,7 +212,7 @@ def test_run_options_out_of_range_are_refused_before_anything_is_written(tmp_pat
 
 
 def test_a_run_that_fails_before_its_first_checkpoint_leaves_no_folder(tmp_path, monkeypatch):
-    from razor_lava.model.config import load_config
+    from razor_lava.config import load_config
     from razor_lava.training import run as run_mod
 
     cfg = load_config("synthetic_small")

@@ -51,7 +51,7 @@ def test_non_editable_install_runs_outside_the_checkout(tmp_path):
         assert (site / "razor_lava" / "configs" / f"{name}.yaml").is_file(), name
 
     env["PYTHONPATH"] = str(site)
-    where = json.loads(_run(["-c", "import json, razor_lava, razor_lava.model.config as m, razor_lava.configs as c\n"
+    where = json.loads(_run(["-c", "import json, razor_lava, razor_lava.config as m, razor_lava.configs as c\n"
                              "print(json.dumps([razor_lava.__file__, m.__file__, str(c.config_path('nmnist')), "
                              "sorted(c.shipped_configs())]))"], elsewhere, env, 120))
     for path in where[:3]:

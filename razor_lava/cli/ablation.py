@@ -47,7 +47,7 @@ def run(args) -> int:
     from ..bench.jobs import sweep
     from ..bench.report import write_json
     from ..errors import UsageError
-    from ..model.config import load_config
+    from ..config import load_config
     from ..model.network import RazorNet
     from ..training.run import CHECKPOINT, RunOptions, train
 

@@ -126,7 +126,7 @@ def parse_args(argv=None):
     return ap.parse_args(argv)
 
 
-# The train-section flags: their ranges are the config schema's (razor_lava.model.config.TRAIN_SCHEMA).
+# The train-section flags: their ranges are the config schema's (razor_lava.config.TRAIN_SCHEMA).
 TRAIN_FLAGS = {"train.rcs_alpha": "--rcs-alpha", "train.rcs_ref_fraction": "--rcs-ref-fraction",
                "train.synops_weight": "--synops-weight",
                "train.cutoff_epsilon": "--cutoff-epsilon", "train.val_fraction": "--val-fraction",
@@ -163,7 +163,7 @@ def run(args) -> int:
     import torch
 
     from ..errors import ConfigError, UsageError
-    from ..model.config import load_config, with_train_overrides
+    from ..config import load_config, with_train_overrides
     from ..training import distributed
     from ..model.device import preflight
     from ..training.run import CHECKPOINT, RunOptions, train

@@ -6,7 +6,7 @@ A config is named by a shipped name (``synthetic_small``, ``nmnist``, ...;
     >>> config_path("nmnist").name
     'nmnist.yaml'
 
-``razor_lava.model.config.load_config`` and every ``--config`` option accept
+``razor_lava.config.load_config`` and every ``--config`` option accept
 both forms. Configs ship inside the package, so an installed razor_lava (not
 only a checkout) finds them.
 """

@@ -25,7 +25,7 @@ from ..fixed_point import GRADED_SCALE
 from ..layers import Conv, Dense, Flatten, Layer, LayerShapeError, Pool
 from ..pruning.module import EventPruner
 from ..pruning.params import resolve_method_rule
-from .config import NetConfig
+from ..config import NetConfig
 
 
 def _neuron_params(p: dict) -> dict:
@@ -195,7 +195,7 @@ class RazorNet(nn.Module):
 
 
 def _positions_override(cfg: NetConfig, positions) -> list[int]:
-    from .config import parse_config
+    from ..config import parse_config
 
     raw = dict(cfg.raw)
     raw["pruner"] = dict(raw.get("pruner") or {}, positions=positions)

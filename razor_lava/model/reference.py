@@ -34,7 +34,7 @@ from ..netfile import LayerSpec, NetworkFile
 from . import _slayer  # noqa: F401  (imports lava-dl quietly; the two modules below come with it)
 from lava.lib.dl.slayer.neuron.dynamics import leaky_integrator  # noqa: E402
 from lava.lib.dl.slayer.utils import quantize  # noqa: E402
-from .config import NetConfig, config_from_layers
+from ..config import NetConfig, config_from_layers
 from .network import RazorNet
 
 

@@ -118,7 +118,7 @@ def config_from_network_file(path, dataset: str | None = None, nf: NetworkFile |
 
     from ..data.registry import DATASETS
     from ..errors import ConfigError
-    from ..model.config import parse_config
+    from ..config import parse_config
 
     nf = nf if nf is not None else load_network_file(path)
     check_trainable(nf)

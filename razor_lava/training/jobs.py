@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from ..model.config import NetConfig, parse_config
+from ..config import NetConfig, parse_config
 from ..model.network import effective_pruner
 
 # Keys that do not change the trained weights: a run trained with another value is the same network.

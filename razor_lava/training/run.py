@@ -40,7 +40,9 @@ from ..errors import DataFormatError, UsageError
 from ..netfile import export_network
 from ..model._slayer import slayer
 from ..model.device import preflight
-from ..model.config import TRAIN_SCHEMA, NetConfig, Num, parse_config
+from ..config import NetConfig, parse_config
+from ..config.schema import Num
+from ..config.train import TRAIN_SCHEMA
 from ..model.network import RazorNet
 from . import distributed
 from .checkpoint import read_checkpoint, save_checkpoint
@@ -455,7 +457,7 @@ class _Loop:
 def load_trained(run_dir: str | Path, device: str = "cpu", trust_checkpoint: bool = False) -> RazorNet:
     """Rebuild the network of a run directory from its config and checkpoint (read weights-only;
     ``trust_checkpoint``: see ``_load_checkpoint``)."""
-    from ..model.config import parse_config
+    from ..config import parse_config
 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():

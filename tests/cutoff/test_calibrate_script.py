@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from razor_lava.netfile import load_network_file
-from razor_lava.model.config import load_config
+from razor_lava.config import load_config
 from razor_lava.training.run import RunOptions, train
 
 ROOT = Path(__file__).parents[2]

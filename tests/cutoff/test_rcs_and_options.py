@@ -9,7 +9,7 @@ from razor_lava.cutoff.rcs import RCS, capture_activity, n_reference, rcs_penalt
 from netfiles import SMALL_CONV  # tests/ is on sys.path
 from razor_lava.errors import ConfigError
 from razor_lava.netfile import export_network, load_network_file
-from razor_lava.model.config import parse_config, with_train_overrides
+from razor_lava.config import parse_config, with_train_overrides
 from razor_lava.model.network import RazorNet
 from razor_lava.training.run import make_loss, train_epoch
 

@@ -96,7 +96,7 @@ def test_a_tonic_dataset_trains_and_exports(tonic_dir, tmp_path):
     import copy
 
     from netfiles import SMALL_CONV
-    from razor_lava.model.config import parse_config
+    from razor_lava.config import parse_config
     from razor_lava.netfile import load_network_file
     from razor_lava.training.run import RunOptions, train
 

@@ -72,7 +72,7 @@ def test_write_operating_point_refuses_gates_the_file_does_not_have(conv_file, t
 
 
 def test_an_events_gate_at_the_nmnist_encoder_is_exact_on_real_recordings(tmp_path, one_torch_thread):
-    from razor_lava.model.config import load_config, parse_config
+    from razor_lava.config import load_config, parse_config
     from razor_lava.model.network import RazorNet
     from razor_lava.data.framing import FrameSpec
 

@@ -110,7 +110,7 @@ def test_hardware_backend_says_what_is_missing():
 
 def test_deploy_script_report_on_the_embedded_data_set(tmp_path):
     from razor_lava.data.synthetic import CLASSES, default_frame_spec
-    from razor_lava.model.config import load_config
+    from razor_lava.config import load_config
 
     torch.manual_seed(0)
     net = RazorNet(load_config("synthetic_small"))
@@ -147,7 +147,7 @@ def test_trained_default_network_deploys_bit_exact_and_leaves_no_workers(tmp_pat
     from razor_lava.data.framing import frame_many
     from razor_lava.data.synthetic import SyntheticGestures
     from razor_lava.lava_run import leftover_workers
-    from razor_lava.model.config import load_config
+    from razor_lava.config import load_config
     from razor_lava.training.run import RunOptions, train
 
     cfg = load_config("synthetic_small")

@@ -159,7 +159,7 @@ def gated_chain(fn, pruners: dict):
 @pytest.mark.lava
 @pytest.mark.parametrize("variant", list(RULES))
 def test_gated_network_equals_slayer_eval_forward(variant, tmp_path, one_torch_thread):
-    from razor_lava.model.config import parse_config
+    from razor_lava.config import parse_config
     from razor_lava.model.network import RazorNet
 
     torch.manual_seed(0)

@@ -18,7 +18,7 @@ from lava.proc import io
 
 from razor_lava.errors import DataFormatError
 from razor_lava.lava_run import run_steps
-from razor_lava.model.config import parse_config
+from razor_lava.config import parse_config
 from razor_lava.fixed_point import GRADED_SCALE
 from razor_lava.model.network import RazorNet
 from razor_lava.netfile import load_network_file

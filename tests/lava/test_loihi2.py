@@ -24,7 +24,7 @@ from netfiles import DENSE, T, export_random
 
 def shipped_file(tmp_path, name: str):
     from razor_lava.data.framing import FrameSpec
-    from razor_lava.model.config import load_config
+    from razor_lava.config import load_config
     from razor_lava.model.network import RazorNet
     from razor_lava.netfile import export_network
 

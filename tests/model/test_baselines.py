@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from razor_lava.errors import ConfigError
-from razor_lava.model.config import parse_config
+from razor_lava.config import parse_config
 from razor_lava.model.network import RazorNet
 from razor_lava.netfile import export_network, load_network_file
 from razor_lava.pruning.baselines import (baseline, events_gate, fraction_pruned, random_positions,

@@ -11,7 +11,7 @@ import torch
 from razor_lava.configs import CONFIG_DIR, config_path, shipped_configs
 from razor_lava.errors import ConfigError
 from razor_lava.fixed_point import GRADED_SCALE
-from razor_lava.model.config import load_config, parse_config
+from razor_lava.config import load_config, parse_config
 from razor_lava.model.network import RazorNet
 
 CONFIGS = sorted(shipped_configs().values())

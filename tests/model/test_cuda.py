@@ -25,7 +25,7 @@ def test_cuda_arch_is_the_devices_own_on_9x():
 
 def spiking_net(seed: int = 0):
     """A small conv network whose every layer spikes on random binary frames (weights scaled up), on the CPU."""
-    from razor_lava.model.config import parse_config
+    from razor_lava.config import parse_config
     from razor_lava.model.network import RazorNet
 
     torch.manual_seed(seed)
@@ -125,7 +125,7 @@ def test_a_loss_falls_over_a_few_cuda_steps(mode):
 @GPU
 def test_cuda_training_matches_the_cpu_forward(tmp_path):
     """One short run on the GPU; its exported network, run by the CPU reference, predicts as the GPU net does."""
-    from razor_lava.model.config import load_config
+    from razor_lava.config import load_config
     from razor_lava.training.run import RunOptions, load_trained, train
 
     cfg = load_config("synthetic_nir")

@@ -9,7 +9,7 @@ from razor_lava.data.framing import FrameSpec
 from razor_lava.errors import DataFormatError
 from razor_lava.netfile import FORMAT_VERSION, export_network, load_network_file
 from razor_lava.netfile.write import content_digest
-from razor_lava.model.config import parse_config
+from razor_lava.config import parse_config
 from razor_lava.model.reference import reference_network
 from razor_lava.model.network import RazorNet
 

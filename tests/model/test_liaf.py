@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from razor_lava.model._slayer import slayer
-from razor_lava.model.config import parse_config
+from razor_lava.config import parse_config
 from razor_lava.fixed_point import GRADED_SCALE
 from razor_lava.model.network import RazorNet
 

@@ -347,7 +347,7 @@ def test_bad_pruner_options_name_the_key(kw, key):
 
 
 def test_infer_ratio_prunes_at_inference_what_training_does_not():
-    from razor_lava.model.config import parse_config
+    from razor_lava.config import parse_config
     from netfiles import CONV
 
     x = (torch.rand(3, 2, 4, 4, 20, generator=torch.Generator().manual_seed(0)) < 0.5).float()

@@ -12,7 +12,7 @@ from razor_lava.data.torch_data import AugmentedFrames
 from razor_lava.data import transforms as T
 from netfiles import SMALL_CONV  # tests/ is on sys.path
 from razor_lava.errors import ConfigError
-from razor_lava.model.config import parse_config
+from razor_lava.config import parse_config
 from razor_lava.model.network import RazorNet
 from razor_lava.training.run import lr_at
 

@@ -11,7 +11,7 @@ from torch.utils.data import DataLoader
 from razor_lava.data.framing import FrameSpec, frame_many
 from razor_lava.data.synthetic import SyntheticGestures
 from razor_lava.data.torch_data import FramedDataset
-from razor_lava.model.config import load_config, parse_config
+from razor_lava.config import load_config, parse_config
 from razor_lava.model.network import RazorNet
 from razor_lava.training import run as run_mod
 from razor_lava.training.evaluate import evaluate

@@ -128,7 +128,7 @@ def test_profile_script_on_the_embedded_data_set(tmp_path):
 
     from razor_lava.data.synthetic import CLASSES, default_frame_spec
     from razor_lava.netfile import export_network
-    from razor_lava.model.config import load_config
+    from razor_lava.config import load_config
     from razor_lava.model.network import RazorNet
 
     torch.manual_seed(0)
