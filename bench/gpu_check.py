@@ -25,7 +25,6 @@ stopping the check.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import sys
 import tempfile
@@ -210,10 +209,9 @@ def main(argv=None) -> int:
     with section(res, "throughput") as r:
         throughput(r, args.smoke, args.steps)
     command = "python bench/gpu_check.py" + (" --smoke" if args.smoke else "") + f" --out {args.out}"
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(markdown(res, command))
-    out.with_suffix(".json").write_text(json.dumps(res, indent=2, default=str))
+    from razor_lava.bench.report import write_report
+
+    write_report(args.out, res, markdown(res, command))
     print(markdown(res, command))
     return 1 if any("error" in v for v in res.values() if isinstance(v, dict)) else 0
 

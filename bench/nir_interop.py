@@ -30,7 +30,11 @@ from pathlib import Path
 
 import numpy as np
 
+from razor_lava.bench import meta
+from razor_lava.bench.jobs import train_or_reuse
+from razor_lava.bench.report import write_report
 from razor_lava.cli.common import output_dir, output_file, positive_int, run_main
+from razor_lava.formatting import pct
 
 CONFIG = "synthetic_nir"
 QUICK = {"epochs": 1, "train_samples": 120, "test_samples": 40}
@@ -49,15 +53,13 @@ def parse_args(argv=None) -> argparse.Namespace:
 def train_run(out: Path, seed: int, quick: bool) -> Path:
     """A trained run of ``CONFIG`` in ``out`` (reused when finished, resumed when interrupted)."""
     from razor_lava.config import load_config
-    from razor_lava.training.jobs import finished_run, train_logged
     from razor_lava.training.run import RunOptions
 
     cfg = load_config(CONFIG)
     epochs = QUICK["epochs"] if quick else None
-    if finished_run(out, cfg, None, seed, epochs) is None:
-        opts = RunOptions(out=str(out), seed=seed, epochs=epochs, progress=False,
-                          **({k: QUICK[k] for k in ("train_samples", "test_samples")} if quick else {}))
-        train_logged(cfg, opts, threads=2)
+    opts = RunOptions(out=str(out), seed=seed, epochs=epochs, progress=False,
+                      **({k: QUICK[k] for k in ("train_samples", "test_samples")} if quick else {}))
+    train_or_reuse(cfg, opts, threads=2, pruner=None)
     return out
 
 
@@ -151,8 +153,6 @@ def measure(run_dir: Path, samples: int | None) -> dict:
 
 
 def report(results: list[dict], cmd: str) -> str:
-    from razor_lava.formatting import pct
-
     def mean_std(key):
         v = np.array([r["norse"][key] for r in results], dtype=float)
         return pct(v.mean()) + (f" +- {100 * v.std():.1f}" if len(v) > 1 else "")
@@ -186,19 +186,15 @@ def report(results: list[dict], cmd: str) -> str:
 
 
 def run(args, argv=None) -> int:
-    from razor_lava.atomic import write_text_atomic
-
     results = []
     for seed in args.seeds:
         run_dir = train_run(Path(args.work) / f"seed{seed}", seed, args.quick)
         results.append(measure(run_dir, args.samples))
         print(json.dumps({"seed": seed, "round_trip": results[-1]["round_trip"],
                           "prediction_agreement": results[-1]["norse"]["prediction_agreement"]}), flush=True)
-    cmd = "python bench/nir_interop.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    out = Path(args.out)
-    write_text_atomic(out.with_suffix(".json"), json.dumps({"command": cmd, "results": results}, indent=2) + "\n")
-    write_text_atomic(out, report(results, cmd))
-    print(out)
+    cmd = meta.short_command("bench/nir_interop.py", argv)
+    write_report(args.out, {"command": cmd, "results": results, "commit": meta.git_commit()}, report(results, cmd))
+    print(args.out)
     return 0
 
 

@@ -24,8 +24,6 @@ Writes ``--out`` (markdown) and the same path with ``.json``, atomically.
 from __future__ import annotations
 
 import argparse
-import json
-import shlex
 import sys
 import tempfile
 import time
@@ -34,16 +32,19 @@ from pathlib import Path
 
 import numpy as np
 
+from razor_lava.bench import meta
+from razor_lava.bench.datasets import DEFAULT_NMNIST_ROOT, SHARED_DATA as SHARED
+from razor_lava.bench.report import write_report
 from razor_lava.cli.common import output_file, positive_int, run_main
+from razor_lava.formatting import pct, seconds
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "data"
+REPO = meta.REPO
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--nir", default=str(SHARED / "nir-paper-cnn" / "cnn_sinabs.nir"), help="the paper's graph")
-    ap.add_argument("--data-root", default=str(SHARED / "nmnist-small"),
+    ap.add_argument("--data-root", default=str(DEFAULT_NMNIST_ROOT),
                     help="N-MNIST directory (default: ../shared/data/nmnist-small beside the repository)")
     ap.add_argument("--samples", type=positive_int, default=100, help="test recordings (from the start)")
     ap.add_argument("--per-sample", type=int, default=3, help="recordings also run with the per-sample runner")
@@ -96,16 +97,12 @@ def float_simulation(graph, frames: np.ndarray, reset: str, batch: int = 50) -> 
     return np.concatenate(counts)
 
 
-def run(args) -> dict:
-    import nir
+def run(args, argv=None) -> dict:
     import torch
 
     from razor_lava.data.framing import FrameSpec
-    from razor_lava.deployment.evaluate import deploy_samples
-    from razor_lava.deployment.samples import load_samples
     from razor_lava.interop.nir_import import read_nir, write_network_file
     from razor_lava.netfile import load_network_file
-    from razor_lava.profile.deploy_synops import deploy_counting
 
     if not Path(args.data_root).is_dir():
         raise FileNotFoundError(f"--data-root {args.data_root}: no such directory (N-MNIST, e.g. nmnist-small)")
@@ -117,10 +114,10 @@ def run(args) -> dict:
     with tempfile.TemporaryDirectory(prefix="nir_paper_cnn_") as work:  # Lava's netx reads the file itself
         nf = load_network_file(write_network_file(imp, Path(work) / "cnn_sinabs.h5", frame_spec=spec,
                                                   dataset="nmnist"))
-        return _measure(args, imp, spec, nf)
+        return _measure(args, imp, spec, nf, argv)
 
 
-def _measure(args, imp, spec, nf) -> dict:
+def _measure(args, imp, spec, nf, argv=None) -> dict:
     import nir
 
     from razor_lava.deployment.evaluate import deploy_samples
@@ -141,7 +138,7 @@ def _measure(args, imp, spec, nf) -> dict:
         per = deploy_samples(nf, frames[:k], labels[:k], mode="per-sample", progress=False)
     first_disagree = [r.get("index", i) for i, r in enumerate(rep["per_sample"]) if not r.get("equal", True)]
     return {
-        "command": "python " + " ".join(shlex.quote(a) for a in [str(Path(sys.argv[0]))] + sys.argv[1:]),
+        "command": meta.short_command("bench/nir_paper_cnn.py", argv).rstrip(),
         "graph": str(args.nir), "data_root": str(args.data_root), "samples": len(frames),
         "framing": {"window_ms": spec.window_ms, "n_frames": spec.n_frames, "mode": spec.mode},
         "import_report": imp.report,
@@ -161,8 +158,9 @@ def _measure(args, imp, spec, nf) -> dict:
 
 
 def markdown(r: dict) -> str:
-    pct = lambda v: "n/a" if v is None else f"{100 * v:.1f}%"  # noqa: E731
-    sec = lambda v: "n/a" if v is None else f"{v:.2f}"  # noqa: E731
+    def sec(v):
+        return seconds(v, 2)
+
     lines = [
         "# The NIR paper's N-MNIST CNN on Lava (Loihi 2 simulator)", "",
         f"Graph `{Path(r['graph']).name}` imported as published (razor_lava.interop.read_nir), "
@@ -194,12 +192,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
 
     def go(a):
-        from razor_lava.atomic import write_text_atomic
-
-        r = run(a)
-        out = Path(a.out)
-        write_text_atomic(out.with_suffix(".json"), json.dumps(r, indent=2))
-        write_text_atomic(out, markdown(r))
+        r = run(a, argv)
+        write_report(a.out, r, markdown(r))
         print(markdown(r))
         return 0
 

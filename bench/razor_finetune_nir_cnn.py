@@ -25,9 +25,8 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from razor_lava.bench.report import write_json
+from razor_lava.formatting import pct, ratio
 
 
 def splits_of(run: Path, data_root, cache_dir):
@@ -72,8 +71,8 @@ def measure(run: Path, data_root, cache_dir, epsilon: float, log=print) -> dict:
         if name.startswith("events"):
             row["events_k"] = {str(k): int(g.theta_int) for k, g in pnf.pruners.items()}
         rows.append(row)
-        log(f"{run.name}: {name}: test {100 * row['test']['accuracy']:.0f}%, {row['test']['synops']:.0f} synops; "
-            f"with cutoff {100 * row['test_cutoff']['accuracy']:.0f}%, {row['test_cutoff']['synops']:.0f} "
+        log(f"{run.name}: {name}: test {pct(row['test']['accuracy'], 0)}, {row['test']['synops']:.0f} synops; "
+            f"with cutoff {pct(row['test_cutoff']['accuracy'], 0)}, {row['test_cutoff']['synops']:.0f} "
             f"({time.perf_counter() - t0:.0f} s)")
     return {"run": str(run), "pruner": rid["pruner"], "options": rid["options"], "seed": rid["seed"],
             "result": json.loads((run / "result.json").read_text()), "epsilon": epsilon, "rows": rows}
@@ -93,9 +92,9 @@ def markdown(results: list[dict]) -> str:
         for row in r["rows"]:
             te, tc = row["test"], row["test_cutoff"]
             lines.append(f"| {row['point']}" + (f" (k {row['events_k']})" if "events_k" in row else "")
-                         + f" | {100 * te['frames_pruned']:.1f}% | {100 * te['accuracy']:.0f}% | {te['synops']:,.0f} "
-                         f"| {base / te['synops']:.2f}x | {100 * row['val']['accuracy']:.0f}% "
-                         f"| {100 * tc['accuracy']:.0f}% | {tc['synops']:,.0f} | {base_c / tc['synops']:.2f}x "
+                         + f" | {pct(te['frames_pruned'])} | {pct(te['accuracy'], 0)} | {te['synops']:,.0f} "
+                         f"| {ratio(base / te['synops'])} | {pct(row['val']['accuracy'], 0)} "
+                         f"| {pct(tc['accuracy'], 0)} | {tc['synops']:,.0f} | {ratio(base_c / tc['synops'])} "
                          f"| {tc['timesteps']:.1f} |")
         lines.append("")
     return "\n".join(lines)
@@ -113,9 +112,7 @@ def main(argv=None) -> int:
 
     torch.set_num_threads(max(1, torch.get_num_threads()))
     results = [measure(run, args.data_root, args.cache_dir, args.epsilon) for run in args.runs]
-    from razor_lava.atomic import write_text_atomic
-
-    write_text_atomic(args.out, json.dumps(results, indent=2, default=float))
+    write_json(args.out, results)
     print(markdown(results))
     return 0
 

@@ -49,11 +49,11 @@ def ratio(x, digits: int = 2) -> str:
     return NA if _missing(x) else f"{x:.{digits}f}x"
 
 
-def seconds(s) -> str:
-    """A duration in seconds: 3 decimals, scientific below 0.01 s."""
+def seconds(s, digits: int = 3) -> str:
+    """A duration in seconds: ``digits`` decimals, scientific below 0.01 s."""
     if _missing(s):
         return NA
-    return f"{s:.3f}" if s >= 0.01 else f"{s:.2e}"
+    return f"{s:.{digits}f}" if s >= 0.01 else f"{s:.2e}"
 
 
 def points(d, digits: int = 1) -> str:
