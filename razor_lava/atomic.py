@@ -1,7 +1,11 @@
-"""Atomic file writes: nothing half-written survives a crash or Ctrl-C."""
+"""Atomic file writes: nothing half-written survives a crash or Ctrl-C. JSON goes through one encoder
+(``jsonable``: numpy values as numbers, NaN and inf as null) for every report, bench and run file."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import math
 import os
 import shutil
 from contextlib import contextmanager
@@ -33,6 +37,34 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(text, newline="")
     return Path(path)
+
+
+def jsonable(o):
+    """``o`` as plain JSON values: numpy scalars and arrays as numbers and lists, NaN and inf as None (JSON has
+    neither), tuples as lists, dict keys as strings, paths and dataclasses by value; anything else as ``str``."""
+    if o is None or isinstance(o, (bool, int, str)):
+        return o
+    if isinstance(o, float):
+        return o if math.isfinite(o) else None
+    if isinstance(o, dict):
+        return {str(k): jsonable(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [jsonable(v) for v in o]
+    if dataclasses.is_dataclass(o) and not isinstance(o, type):
+        return jsonable(dataclasses.asdict(o))
+    if hasattr(o, "tolist") and not isinstance(o, (str, bytes)):  # numpy scalars and arrays
+        return jsonable(o.tolist())
+    return str(o)  # a path, an enum, ...
+
+
+def json_text(o) -> str:
+    """``o`` as indented JSON text (``jsonable``), ending in a newline."""
+    return json.dumps(jsonable(o), indent=2) + "\n"
+
+
+def write_json_atomic(path: str | os.PathLike, o) -> Path:
+    """``json_text(o)`` to ``path``, atomically; returns the path."""
+    return write_text_atomic(path, json_text(o))
 
 
 def first_missing(path: str | os.PathLike) -> Path | None:

@@ -10,7 +10,6 @@ gets the same table.
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import sys
 import time
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import write_text_atomic
+from .atomic import write_json_atomic, write_text_atomic
 from .bench.datasets import SHIPPED_CONFIGS as CONFIGS, config_for  # noqa: F401  (the data set -> config table)
 from .cli.common import run_main
 from .configs import CONFIG_DIR
@@ -30,7 +29,8 @@ from .plots import plot_class_frames
 def stage_train(out: Path, args) -> dict:
     """Train the Razor SNN of the data set's config (with the RCS regulariser), calibrate the cutoff, export."""
     from .config import load_config, with_train_overrides
-    from .training.run import RunOptions, train
+    from .training.options import RunOptions
+    from .training.run import train
 
     config = config_for(args.dataset)
     # The recipe (RCS weight and cutoff epsilon included) is the config's; the flags override it when given.
@@ -66,12 +66,12 @@ def stage_deploy(out: Path, network: str, args) -> dict:
     nf = load_network_file(network)
     frames, labels, _ = load_samples(nf, args.dataset, n=args.deploy_samples, data_root=args.data_root)
     report = deploy_counting(nf, frames, labels)
-    write_text_atomic(out / "deploy.json", json.dumps(report, indent=2))
+    write_json_atomic(out / "deploy.json", report)
     summary = {k: v for k, v in report.items() if k != "per_sample"}
     if nf.cutoff is not None:  # the same samples again, stopping each at its Top-K exit step
         print("  ... and again with the Top-K cutoff", flush=True)
         cut = deploy_counting(nf, frames, labels, cutoff=True)
-        write_text_atomic(out / "deploy_cutoff.json", json.dumps(cut, indent=2))
+        write_json_atomic(out / "deploy_cutoff.json", cut)
         summary["cutoff"] = {k: v for k, v in cut.items() if k != "per_sample"}
     return summary
 
@@ -196,7 +196,7 @@ def run(args, argv=None) -> int:
     summary = {"command": command, "seconds": round(seconds, 1), "data": data, "train": trained, "deploy": deployed,
                "profile": {k: v for k, v in profiled.items() if k not in ("per_frame", "example")},
                "table": dict(rows)}
-    write_text_atomic(out / "summary.json", json.dumps(summary, indent=2, default=float))
+    write_json_atomic(out / "summary.json", summary)
     write_text_atomic(out / "summary.md", markdown_report(out, data, trained, rows, pictures, command, seconds))
     print("\n" + table(rows))
     print(f"\nwall time {seconds / 60:.1f} min. Report folder: {out.resolve()} (open summary.md)")

@@ -1,44 +1,17 @@
-"""The report writer of every bench: one JSON encoder, and markdown + JSON + picture written atomically."""
+"""The report writer of every bench: markdown + JSON (the one encoder, ``razor_lava.atomic.jsonable``) + picture,
+each written atomically."""
 
 from __future__ import annotations
 
-import dataclasses
-import json
-import math
 from pathlib import Path
 from typing import Callable
 
-
-def jsonable(o):
-    """``o`` as plain JSON values: numpy scalars and arrays as numbers and lists, NaN and inf as None (JSON has
-    neither), tuples as lists, dict keys as strings, paths and dataclasses by value; anything else as ``str``."""
-    if o is None or isinstance(o, (bool, int, str)):
-        return o
-    if isinstance(o, float):
-        return o if math.isfinite(o) else None
-    if isinstance(o, dict):
-        return {str(k): jsonable(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [jsonable(v) for v in o]
-    if dataclasses.is_dataclass(o) and not isinstance(o, type):
-        return jsonable(dataclasses.asdict(o))
-    if hasattr(o, "tolist") and not isinstance(o, (str, bytes)):  # numpy scalars and arrays
-        return jsonable(o.tolist())
-    if isinstance(o, Path):
-        return str(o)
-    return str(o)
-
-
-def json_text(o) -> str:
-    """``o`` as indented JSON text (``jsonable``), ending in a newline."""
-    return json.dumps(jsonable(o), indent=2) + "\n"
+from ..atomic import json_text, jsonable, write_json_atomic  # noqa: F401  (the one JSON encoder)
 
 
 def write_json(path, o) -> Path:
-    """``json_text(o)`` to ``path``, atomically."""
-    from ..atomic import write_text_atomic
-
-    return write_text_atomic(path, json_text(o))
+    """``o`` as JSON (``razor_lava.atomic.json_text``: the one encoder) to ``path``, atomically."""
+    return write_json_atomic(path, o)
 
 
 def md_table(header: list, rows: list) -> list[str]:

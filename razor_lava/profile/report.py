@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import math
 from pathlib import Path
 
 import numpy as np
 
-from ..atomic import write_text_atomic
-
+from ..atomic import write_json_atomic, write_text_atomic
 from .energy import DEFAULT_PROFILES, constants_table, estimate
 
 
@@ -225,25 +222,6 @@ def profile_network(nf, frames: np.ndarray, labels, lava_samples: int = 0, batch
     return report
 
 
-def _json_default(o):
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
-
-
-def _finite(o):
-    """JSON has no inf/nan: write them as null."""
-    if isinstance(o, float) and not math.isfinite(o):
-        return None
-    if isinstance(o, dict):
-        return {k: _finite(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [_finite(v) for v in o]
-    return o
-
-
 def _atomic_write(path: Path, text: str) -> None:
     write_text_atomic(path, text)
 
@@ -273,7 +251,7 @@ def write_report(report: dict, out_dir) -> dict[str, Path]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"report": out / "report.json", "per_layer": out / "per_layer.csv", "per_frame": out / "per_frame.csv"}
-    _atomic_write(paths["report"], json.dumps(_finite(report), indent=2, default=_json_default))
+    write_json_atomic(paths["report"], report)  # NaN / inf as null, numpy as numbers
     _atomic_write(paths["per_layer"], _csv(report["per_layer"]))
     _atomic_write(paths["per_frame"], _csv(per_frame_rows(report)))
     return paths
