@@ -36,7 +36,7 @@ from razor_lava.bench.datasets import DEFAULT_NMNIST_ROOT, data_root
 from razor_lava.bench.meta import shown_path
 from razor_lava.bench.report import write_report
 from razor_lava.cli.common import existing_dir, existing_file, output_file, positive_int, run_main
-from razor_lava.formatting import pct, ratio
+from razor_lava.formatting import pct, ratio, seconds
 
 ROOT = meta.REPO
 QUICK = {"samples": 6, "per_sample": 2, "workers": 2}
@@ -147,7 +147,7 @@ def format_report(results: dict) -> str:
                 continue
             shown = f"{label} ({r['workers']})" if key == "stream_workers" else label
             lines.append(f"| {shown} | "
-                         f"{r['samples']} | {r['seconds_per_sample']:.3f} | {r['samples_per_second']:.2f} | "
+                         f"{r['samples']} | {seconds(r['seconds_per_sample'])} | {r['samples_per_second']:.2f} | "
                          f"{r['steps'] / max(r['samples'], 1):.1f} | {pct(r['agreement'])} | "
                          f"{pct(r['synops_agreement']) if 'synops_agreement' in r else 'not counted'} |")
         lines += ["", f"**Throughput, stream / one network per sample: {ratio(ds['throughput_ratio'], 1)}**"

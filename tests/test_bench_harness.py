@@ -1,0 +1,77 @@
+"""razor_lava.bench, the harness every program of bench/ shares: the JSON encoder, the report writer, the
+job sweep, the data set defaults and the run metadata (fast: nothing trains)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from razor_lava.bench import datasets, jobs, meta, report
+
+
+def test_one_encoder_writes_numpy_nan_tuples_and_dataclasses_as_json(tmp_path):
+    @dataclass
+    class P:
+        a: int
+        b: tuple
+
+    data = {1: np.float32(0.5), "n": np.int64(3), "nan": float("nan"), "inf": np.float64("inf"),
+            "arr": np.arange(3), "t": (1, 2), "p": P(1, (2.0, float("nan"))), "path": Path("x/y"), "ok": np.bool_(True)}
+    text = report.json_text(data)
+    assert text.endswith("}\n") and "NaN" not in text and "Infinity" not in text
+    assert json.loads(text) == {"1": 0.5, "n": 3, "nan": None, "inf": None, "arr": [0, 1, 2], "t": [1, 2],
+                                "p": {"a": 1, "b": [2.0, None]}, "path": "x/y", "ok": True}
+
+
+def test_report_writer_writes_json_picture_and_markdown_linking_it(tmp_path):
+    def plot(path):
+        path.write_bytes(b"png")
+        return path
+
+    out = tmp_path / "sub" / "R.md"
+    paths = report.write_report(out, {"x": 1}, "# title\n\nintro\n## part\n", plot=plot, alt="a picture")
+    assert paths == {"json": out.with_suffix(".json"), "png": out.with_suffix(".png"), "md": out}
+    assert out.read_text() == "# title\n\nintro\n![a picture](R.png)\n\n## part\n"
+    assert json.loads(out.with_suffix(".json").read_text()) == {"x": 1}
+    assert not [p for p in out.parent.iterdir() if ".tmp" in p.name]
+
+
+def test_sweep_runs_in_order_and_reports_each_result_as_it_comes():
+    seen = []
+    assert jobs.sweep(lambda x: x * x, [1, 2, 3], on_result=lambda r, done: seen.append((r, list(done)))) == [1, 4, 9]
+    assert seen == [(1, [1]), (4, [1, 4]), (9, [1, 4, 9])]
+    assert jobs.threads_per_job(2) == 1 and jobs.threads_per_job(1) >= 1
+    assert jobs.run_dir("w", "synthetic", "E1", seed=2) == str(Path("w/synthetic/E1/seed2"))
+
+
+def test_data_set_defaults_and_the_missing_folder_error(tmp_path, monkeypatch):
+    assert datasets.data_root("synthetic") is None and datasets.data_root("nmnist", tmp_path) == str(tmp_path)
+    assert datasets.config_for("synthetic").name == "synthetic_frontier.yaml"
+    assert datasets.BASE_CONFIGS["nmnist"] == "nmnist"
+    monkeypatch.setitem(datasets.DEFAULT_ROOTS, "nmnist", tmp_path / "gone")
+    errors = []
+    assert datasets.required_data_root("nmnist", None, errors.append, flag="--datasets") is None
+    assert errors == ["--datasets nmnist needs --data-root DIR (the N-MNIST folder)"]
+
+
+def test_run_metadata():
+    m = meta.machine_info()
+    assert {"date", "cpu", "cores", "ram", "os", "python", "torch", "lava-nc", "lava-dl"} <= set(m)
+    assert meta.command_line("bench/x.py", ["--out", "a b"]).endswith("bench/x.py --out 'a b'")
+    assert meta.short_command("bench/x.py", ["--quick"]) == "python bench/x.py --quick"
+    assert meta.shown_path(meta.REPO / "bench" / "R.md") == "bench/R.md"
+    commit = meta.git_commit()
+    assert commit is None or len(commit.split("+")[0]) >= 7
+    assert len(meta.today()) == 10
+
+
+@pytest.mark.parametrize("script", ["bench", "frontier", "recipe", "streaming", "nir_interop", "nir_paper_cnn",
+                                    "razor_finetune_nir_cnn", "gpu_check", "soak"])
+def test_no_bench_script_puts_bench_on_sys_path(script):
+    text = (meta.REPO / "bench" / f"{script}.py").read_text()
+    assert 'ROOT / "bench"))' not in text and "from bench import" not in text
+    assert len(text.splitlines()) <= 350
