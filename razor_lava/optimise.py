@@ -138,8 +138,13 @@ def counted_pass(nf: NetworkFile, frames: np.ndarray, sum_at=(), batch: int = 32
         scale = GRADED_SCALE if nf.layers[k].graded_in else 1
 
         def hook(module, args):
-            x = payloads(args[0], scale)
-            sums[k].append(x.reshape(x.shape[0], -1, x.shape[-1]).sum(axis=1))
+            x = args[0].detach()
+            if scale == 1:  # spikes or event counts: integers already, their float64 sum is exact
+                s = x.reshape(x.shape[0], -1, x.shape[-1]).sum(dim=1, dtype=torch.float64).round()
+                sums[k].append(s.to(torch.int64).cpu().numpy())
+            else:
+                p = payloads(x, scale)
+                sums[k].append(p.reshape(p.shape[0], -1, p.shape[-1]).sum(axis=1))
         return hook
 
     fanouts = fanout_maps(nf)
@@ -283,6 +288,7 @@ class Plan:
     window: int
     calibration: dict
     tried: list[dict]
+    final: Pass | None = None  # the calibration pass of the chosen gates
 
 
 def _gate_set(nf: NetworkFile, added: dict[int, int]) -> NetworkFile:
@@ -294,14 +300,16 @@ def _gate_set(nf: NetworkFile, added: dict[int, int]) -> NetworkFile:
 
 def optimise(nf: NetworkFile, frames: np.ndarray, labels, *, epsilon: float | None = None, window: int = 0,
              max_loss: float | None = None, gates: str = "none", positions=None, fractions=FRACTIONS,
-             epsilons=EPSILON_GRID, windows=WINDOW_GRID, fold_seed: int = 0, log=None) -> Plan:
+             epsilons=EPSILON_GRID, windows=WINDOW_GRID, fold_seed: int = 0, log=None, base: Pass | None = None
+             ) -> Plan:
     """Choose the gates and the cutoff of ``nf`` on the calibration split ``frames`` / ``labels``.
 
     ``epsilon`` (with ``window``): the cutoff is that calibration, no search; else ``max_loss`` (percentage
     points of calibration accuracy, default 0.5; out of fold for the cutoff) picks the setting with the fewest
     synops. ``gates``: "none" or "events" (with a fixed ``epsilon``, a gate must keep the calibration accuracy
-    of that cutoff within ``max_loss``). ``log``: a callable taking a
-    line of progress (None: quiet).
+    of that cutoff within ``max_loss``). ``base``: ``counted_pass(nf, frames, sum_at=candidate_positions(nf,
+    positions))`` when the caller has it already (``bench/optimise_nir_cnn.py`` shares one between searches).
+    ``log``: a callable taking a line of progress (None: quiet).
     """
     say = log or (lambda line: None)
     labels = np.asarray(labels, dtype=np.int64)
@@ -322,7 +330,8 @@ def optimise(nf: NetworkFile, frames: np.ndarray, labels, *, epsilon: float | No
 
     def judge(added: dict[int, int]) -> tuple[Pass, list[CutoffChoice]]:
         point = _gate_set(nf, added)
-        p = counted_pass(point, frames, sum_at=[c for c in cands if c not in added])
+        p = base if base is not None and not added else \
+            counted_pass(point, frames, sum_at=[c for c in cands if c not in added])
         rows = cutoff_options(point, p, labels, fold, eps_grid, win_grid)
         for r in rows:
             tried.append({"gates": {int(k): int(v) for k, v in added.items()}} | r.to_dict())
@@ -371,7 +380,7 @@ def optimise(nf: NetworkFile, frames: np.ndarray, labels, *, epsilon: float | No
     calibration = {"samples": int(len(labels)), "accuracy_before": acc0, "synops_before": base_rows[0].synops,
                    "accuracy_after_out_of_fold": best.accuracy, "synops_after_out_of_fold": best.synops,
                    "timesteps_after_out_of_fold": best.timesteps, "max_loss_pts": max_loss, "folds": FOLDS}
-    return Plan(point.pruners, added, cutoff, best.epsilon, best.window, calibration, tried)
+    return Plan(point.pruners, added, cutoff, best.epsilon, best.window, calibration, tried, current)
 
 
 def _pick(rows: list[CutoffChoice], floor: float, epsilon: float | None) -> CutoffChoice | None:

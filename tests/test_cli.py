@@ -15,6 +15,7 @@ from razor_lava.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = {"train": "train/train.py", "export": "train/export.py", "calibrate": "train/calibrate.py",
+           "optimise": "train/optimise.py",
            "ablation": "train/ablation.py", "convert_checkpoint": "train/convert_checkpoint.py",
            "import_nir": "deploy/import_nir.py", "deploy": "deploy/deploy.py", "synops": "deploy/synops.py"}
 

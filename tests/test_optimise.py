@@ -20,7 +20,8 @@ from razor_lava.profile.operating_point import count_split, summarise, with_gate
 
 from netfiles import CONV, export_random
 
-SMALL = dict(CONV, input=[2, 16, 16], layers=CONV["layers"][:-1] + [dict(CONV["layers"][-1], out=10)])  # synthetic: 32 x 32 at 16 x 16, 10 classes
+# the synthetic set's 32 x 32 sensor framed at 16 x 16, and its 10 classes
+SMALL = dict(CONV, input=[2, 16, 16], layers=CONV["layers"][:-1] + [dict(CONV["layers"][-1], out=10)])
 FRAMING = ["--dataset", "synthetic", "--window-ms", "25", "--n-frames", "12"]
 
 

@@ -17,14 +17,16 @@ from razor_lava.profile.operating_point import count_split, with_gates
 from netfiles import CONV, export_random
 
 pytestmark = pytest.mark.lava
-SMALL = dict(CONV, input=[2, 16, 16], layers=CONV["layers"][:-1] + [dict(CONV["layers"][-1], out=10)])  # synthetic: 32 x 32 at 16 x 16, 10 classes
+# the synthetic set's 32 x 32 sensor framed at 16 x 16, and its 10 classes
+SMALL = dict(CONV, input=[2, 16, 16], layers=CONV["layers"][:-1] + [dict(CONV["layers"][-1], out=10)])
 FRAMING = ["--dataset", "synthetic", "--window-ms", "25", "--n-frames", "12"]
 
 
 def test_an_optimised_file_deploys_exactly_with_the_cutoff_and_counters(tmp_path, capsys, one_torch_thread):
     _, net = export_random(tmp_path / "net.h5", SMALL, {"positions": "E1"}, seed=3)
     assert optimise.main([str(net), *FRAMING, "--out", str(tmp_path / "opt.h5"), "--report",
-                          str(tmp_path / "opt.json"), "--cutoff-epsilon", "0.9", "--max-loss", "100", "--gates", "events",
+                          str(tmp_path / "opt.json"), "--cutoff-epsilon", "0.9", "--max-loss", "100",
+                          "--gates", "events",
                           "--calibration-samples", "30", "--test-samples", "6", "--no-progress"]) == 0
     rep = json.loads((tmp_path / "opt.json").read_text())
     assert rep["settings"]["gates_added"], "a loss of 100 pt lets every gate that saves synops in"
