@@ -32,17 +32,19 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "data"
-sys.path.insert(0, str(REPO))
+from razor_lava.bench import meta
+from razor_lava.bench.datasets import DEFAULT_NMNIST_ROOT, SHARED_DATA as SHARED
+from razor_lava.bench.report import write_report
+from razor_lava.cli.common import output_file, positive_int, run_main
+from razor_lava.formatting import pct, ratio
 
-from razor_lava.cli.common import output_file, positive_int, run_main  # noqa: E402
+REPO = meta.REPO
 
 
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--nir", default=str(SHARED / "nir-paper-cnn" / "cnn_sinabs.nir"))
-    ap.add_argument("--data-root", default=str(SHARED / "nmnist-small"))
+    ap.add_argument("--data-root", default=str(DEFAULT_NMNIST_ROOT))
     ap.add_argument("--work", default="runs/optimise-nir-cnn", help="folder for the imported and optimised files")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--calibration-samples", type=positive_int, default=300)
@@ -121,7 +123,7 @@ def run(args) -> int:
         row["cutoff"] = {"epsilon": plan.epsilon, "window": plan.window, "calibration": plan.calibration,
                          "test": {"accuracy": s["accuracy"], "synops": s["synops"], "timesteps": s["timesteps"]},
                          "fixed_window": window_point(nf, c_test, o_test, test_labels, tw)}
-        say(f"cutoff: test {s['accuracy']:.3f}, {before['synops'] / s['synops']:.2f}x; fixed window T' {tw}")
+        say(f"cutoff: test {s['accuracy']:.3f}, {ratio(before['synops'] / s['synops'])}; fixed window T' {tw}")
         plan_g = opt.optimise(nf, cal_frames, cal_labels, max_loss=args.gates_loss, gates="events",
                               positions=args.positions, base=base, log=say)
         path = write_operating_point(net, work / f"opt-seed{seed}.h5", plan_g.gates, plan_g.cutoff, add=True)
@@ -138,7 +140,7 @@ def run(args) -> int:
                                         "timesteps": sg["timesteps"],
                                         "frames_pruned_per_gate": sg["frames_pruned_per_gate"]},
                                "fixed_window": window_point(nf, c_test, o_test, test_labels, tw_g)}
-        say(f"cutoff + gates: test {sg['accuracy']:.3f}, {before['synops'] / sg['synops']:.2f}x, gates {plan_g.added}")
+        say(f"cutoff + gates: test {sg['accuracy']:.3f}, {ratio(before['synops'] / sg['synops'])}, gates {plan_g.added}")
         if seed == args.seeds[0]:
             tried0 = plan_g.tried
         seeds.append(row)
@@ -172,8 +174,6 @@ def _ms(values) -> str:
 
 
 def _write(args, before, seeds, tried, lava) -> None:
-    from razor_lava.atomic import atomic_path, write_text_atomic
-
     out = Path(args.out)
     b_acc, b_syn = before["accuracy"] * 100, before["synops"]
     lines = ["# Post-training optimisation of the NIR paper's N-MNIST CNN", "",
@@ -181,8 +181,8 @@ def _write(args, before, seeds, tried, lava) -> None:
              "gates fitted by `train/optimise.py`'s library (razor_lava/optimise.py) on calibration splits of the "
              f"nmnist-small training recordings ({args.calibration_samples} per seed, stratified, seed = the draw), "
              "measured on the 100 test recordings with the SLAYER synop counters (Lava's counts, sample for sample).",
-             "", "```", "python " + shlex.join(["bench/optimise_nir_cnn.py", *sys.argv[1:]]), "```", "",
-             f"As imported: test accuracy {b_acc:.1f}%, {b_syn:.4g} synops per sample.", "",
+             "", "```", meta.short_command("bench/optimise_nir_cnn.py"), "```", "",
+             f"As imported: test accuracy {pct(before['accuracy'])}, {b_syn:.4g} synops per sample.", "",
              "| seed | point | setting (chosen on the calibration split) | test acc % | loss pt | synops / sample | "
              "reduction | timesteps |", "|---|---|---|---|---|---|---|---|"]
     summary = {}
@@ -194,12 +194,12 @@ def _write(args, before, seeds, tried, lava) -> None:
             setting = f"epsilon {p['epsilon']}, window {p['window']}" + (f", events gates {p['gates']}"
                                                                         if key == "cutoff_gates" else "")
             lines.append(f"| {r['seed']} | {name} (<= {loss:g} pt) | {setting} | {t['accuracy'] * 100:.1f} | "
-                         f"{b_acc - t['accuracy'] * 100:.1f} | {t['synops']:.4g} | {b_syn / t['synops']:.2f}x | "
+                         f"{b_acc - t['accuracy'] * 100:.1f} | {t['synops']:.4g} | {ratio(b_syn / t['synops'])} | "
                          f"{t['timesteps']:.1f} |")
             w = p["fixed_window"]
             lines.append(f"| {r['seed']} | fixed window, same loss | T' = {w['T_prime']} frames | "
                          f"{w['accuracy'] * 100:.1f} | {b_acc - w['accuracy'] * 100:.1f} | {w['synops']:.4g} | "
-                         f"{b_syn / w['synops']:.2f}x | {w['T_prime']} |")
+                         f"{ratio(b_syn / w['synops'])} | {w['T_prime']} |")
         summary[key] = {"accuracy": _ms([r[key]["test"]["accuracy"] * 100 for r in seeds]),
                         "loss_pt": _ms([b_acc - r[key]["test"]["accuracy"] * 100 for r in seeds]),
                         "reduction": _ms([b_syn / r[key]["test"]["synops"] for r in seeds]),
@@ -218,20 +218,9 @@ def _write(args, before, seeds, tried, lava) -> None:
         lines += [f"| {k} | {v} |" for k, v in lava.items() if k != "command"]
     lines += ["", "Plot: `OPTIMISE_NIR_CNN.png` (every setting tried on seed 0's calibration split, out of fold; "
               "the chosen points and the fixed windows on the test split)."]
-    write_text_atomic(out, "\n".join(lines) + "\n")
-    write_text_atomic(out.with_suffix(".json"), json.dumps({"before": {"accuracy": before["accuracy"],
-                                                                       "synops": before["synops"]},
-                                                            "seeds": seeds, "summary": summary, "lava": lava,
-                                                            "tried_seed0": tried}, indent=2, default=_default))
+    write_report(out, {"before": {"accuracy": before["accuracy"], "synops": before["synops"]}, "seeds": seeds,
+                       "summary": summary, "lava": lava, "tried_seed0": tried}, "\n".join(lines) + "\n")
     _plot(out.with_suffix(".png"), before, seeds, tried)
-
-
-def _default(v):
-    if isinstance(v, np.generic):
-        return v.item()
-    if isinstance(v, np.ndarray):
-        return v.tolist()
-    raise TypeError(type(v).__name__)
 
 
 def _plot(path, before, seeds, tried) -> None:

@@ -70,7 +70,7 @@ def test_run_metadata():
 
 
 @pytest.mark.parametrize("script", ["bench", "frontier", "recipe", "streaming", "nir_interop", "nir_paper_cnn",
-                                    "razor_finetune_nir_cnn", "gpu_check", "soak"])
+                                    "razor_finetune_nir_cnn", "gpu_check", "soak", "optimise_nir_cnn"])
 def test_no_bench_script_puts_bench_on_sys_path(script):
     text = (meta.REPO / "bench" / f"{script}.py").read_text()
     assert 'ROOT / "bench"))' not in text and "from bench import" not in text

@@ -44,7 +44,7 @@ def command_line(script: str, argv=None) -> str:
 
 def short_command(script: str, argv=None) -> str:
     """``python <script> args...`` (the arguments of this process when ``argv`` is None), shell-quoted."""
-    return f"python {script} " + " ".join(map(shlex.quote, sys.argv[1:] if argv is None else argv))
+    return shlex.join(["python", script, *(sys.argv[1:] if argv is None else argv)])
 
 
 def today() -> str:
