@@ -290,7 +290,7 @@ def settings(args) -> dict:
 
 def run(args, argv=None) -> dict:
     t0 = time.perf_counter()
-    results = {"command": command_line(argv), "machine": machine_info(),
+    results = {"command": command_line(argv), "commit": meta.git_commit(), "machine": machine_info(),
                "settings": settings(args), "datasets": {}}
     given = given_networks(args)  # checked before any work
     from razor_lava.netfile import load_network_file

@@ -195,7 +195,7 @@ def run(args, argv=None) -> dict:
     torch.set_num_threads(1)  # a parent with several torch threads can deadlock forked Lava workers
     t0 = time.perf_counter()
     results = {"machine": meta.machine_info(), "command": meta.command_line("bench/streaming.py", argv),
-               "datasets": {}}
+               "commit": meta.git_commit(), "datasets": {}}
     if args.synthetic:
         results["datasets"]["synthetic"] = measure(args.synthetic, "synthetic", None, args)
     if args.nmnist:
