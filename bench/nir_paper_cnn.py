@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from razor_lava.bench import meta
-from razor_lava.bench.datasets import DEFAULT_NMNIST_ROOT, SHARED_DATA as SHARED
+from razor_lava.bench.datasets import DEFAULT_NMNIST_ROOT, NIR_PAPER_CNN
 from razor_lava.bench.report import write_report
 from razor_lava.cli.common import output_file, positive_int, run_main
 from razor_lava.formatting import pct, seconds
@@ -43,7 +43,7 @@ REPO = meta.REPO
 
 def parse_args(argv=None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--nir", default=str(SHARED / "nir-paper-cnn" / "cnn_sinabs.nir"), help="the paper's graph")
+    ap.add_argument("--nir", default=str(NIR_PAPER_CNN), help="the paper's graph")
     ap.add_argument("--data-root", default=str(DEFAULT_NMNIST_ROOT),
                     help="N-MNIST directory (default: ../shared/data/nmnist-small beside the repository)")
     ap.add_argument("--samples", type=positive_int, default=100, help="test recordings (from the start)")

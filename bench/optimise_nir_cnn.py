@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from razor_lava.bench import meta
-from razor_lava.bench.datasets import DEFAULT_NMNIST_ROOT, SHARED_DATA as SHARED
+from razor_lava.bench.datasets import DEFAULT_NMNIST_ROOT, NIR_PAPER_CNN
 from razor_lava.bench.report import write_report
 from razor_lava.cli.common import output_file, positive_int, run_main
 from razor_lava.formatting import pct, ratio
@@ -43,7 +43,7 @@ REPO = meta.REPO
 
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--nir", default=str(SHARED / "nir-paper-cnn" / "cnn_sinabs.nir"))
+    ap.add_argument("--nir", default=str(NIR_PAPER_CNN))
     ap.add_argument("--data-root", default=str(DEFAULT_NMNIST_ROOT))
     ap.add_argument("--work", default="runs/optimise-nir-cnn", help="folder for the imported and optimised files")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])

@@ -9,6 +9,7 @@ from .meta import REPO
 # The shared data folder beside the checkout (N-MNIST subset, the NIR paper's graphs).
 SHARED_DATA = REPO.parent / "shared" / "data"
 DEFAULT_NMNIST_ROOT = SHARED_DATA / "nmnist-small"
+NIR_PAPER_CNN = SHARED_DATA / "nir-paper-cnn" / "cnn_sinabs.nir"  # the NIR paper's N-MNIST CNN as published
 DEFAULT_ROOTS = {"nmnist": DEFAULT_NMNIST_ROOT}  # data sets that live outside the package, by default here
 
 # The shipped config per data set that ``make demo`` and ``bench/bench.py`` train (others:
