@@ -13,7 +13,7 @@ SHELL   := bash
 # Some pip configurations print one warning per missing local index; keep the log readable.
 PIPQUIET := 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }; test $${PIPESTATUS[0]} -eq 0
 
-.PHONY: setup demo test clean-venv
+.PHONY: setup demo test test-fast clean-venv
 
 setup: $(STAMP)
 
@@ -34,6 +34,10 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The inner loop: every test but the slow and Lava ones (about 2 minutes); CI runs `make test`.
+test-fast: setup
+	$(PY) -m pytest -m "not slow and not lava" $(PYTEST_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

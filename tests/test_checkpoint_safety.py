@@ -45,7 +45,8 @@ class _Payload:
 def trained(tmp_path_factory):
     """A finished run of this version (1 epoch, cutoff calibrated: its table holds numpy arrays)."""
     from razor_lava.config import load_config
-    from razor_lava.training.run import RunOptions, train
+    from razor_lava.training.options import RunOptions
+    from razor_lava.training.run import train
 
     run = tmp_path_factory.mktemp("trained") / "run"
     train(load_config("synthetic_small"), RunOptions(out=run, epochs=1, train_samples=40, test_samples=20,
@@ -87,6 +88,7 @@ def checksum(path) -> str:
 
 # ---------------------------------------------------------------------------------------- the format
 
+@pytest.mark.slow  # trains a run
 def test_checkpoints_of_this_version_load_weights_only(trained):
     raw = torch.load(trained / "checkpoint.pt", map_location="cpu", weights_only=True)
     assert raw[FORMAT_KEY]["version"] == ckmod.VERSION
@@ -124,6 +126,7 @@ def test_values_that_are_not_data_are_refused_when_saved(bad):
 
 # ---------------------------------------------------------------------------------------- crafted checkpoints
 
+@pytest.mark.slow  # trains a run
 def test_the_crafted_payload_is_real(trained, tmp_path, monkeypatch):
     """Without weights_only the crafted checkpoint runs its payload: the refusals below are meaningful."""
     marker = tmp_path / "PWNED"
@@ -134,6 +137,7 @@ def test_the_crafted_payload_is_real(trained, tmp_path, monkeypatch):
     assert marker.exists()
 
 
+@pytest.mark.slow  # trains a run
 def test_trust_checkpoint_is_what_unpickles(trained, tmp_path):
     """--trust-checkpoint is the one opt-in: it does run what the file holds (hence its help's warning)."""
     marker = tmp_path / "PWNED"

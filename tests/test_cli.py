@@ -57,6 +57,7 @@ def test_python_m_runs_the_command(command, monkeypatch, capsys):
     assert e.value.code == 0 and "usage:" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_python_m_in_a_subprocess_names_bad_input():
     r = subprocess.run([sys.executable, "-m", "razor_lava.cli.export", "/nonexistent/run"],
                        capture_output=True, text=True, timeout=300)
@@ -108,6 +109,7 @@ def test_the_razor_lava_command_names_an_unknown_one(capsys):
     assert main([]) == 2 and "commands: train" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_the_installed_console_script_is_the_same_program():
     """pyproject.toml's [project.scripts] entry, installed into the venv by ``make setup``."""
     exe = Path(sys.executable).parent / "razor-lava"

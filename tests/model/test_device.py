@@ -121,6 +121,7 @@ def test_the_environments_bin_is_on_path_for_ninja(monkeypatch):
     assert str(Path(sys.executable).parent) == __import__("os").environ["PATH"].split(":")[0]
 
 
+@pytest.mark.slow
 def test_train_with_cuda_but_no_gpu_writes_nothing(tmp_path):
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
