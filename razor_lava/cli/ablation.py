@@ -17,10 +17,9 @@ import sys
 import time
 from pathlib import Path
 
+from ..config.pruner import POSITIONS
 from ..formatting import pct
 from .common import existing_dir, non_negative_int, output_dir, positive_int, run_main, seed_int
-
-POSITIONS = ("E1", "E2", "E3", "E4")
 
 
 def parse_args(argv=None):

@@ -17,16 +17,17 @@ import json
 import sys
 from pathlib import Path
 
-from .common import TRUST_CHECKPOINT_HELP, existing_dir, number, positive_int, run_main
+from ..config.train import TRAIN_SCHEMA
+from .common import TRUST_CHECKPOINT_HELP, arg_type, existing_dir, run_main
 
 
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("run_dir", help="a run folder written by train/train.py (holds checkpoint.pt)")
-    ap.add_argument("--epsilon", type=number(0, 1, hi_open=True), default=0.05,
+    ap.add_argument("--epsilon", type=arg_type(TRAIN_SCHEMA["cutoff_epsilon"]), default=0.05,
                     help="allowed fraction of wrong early exits, in [0, 1)")
     ap.add_argument("--data-root", type=existing_dir)
-    ap.add_argument("--batch-size", type=positive_int, default=64)
+    ap.add_argument("--batch-size", type=arg_type(TRAIN_SCHEMA["batch_size"]), default=64)
     ap.add_argument("--trust-checkpoint", action="store_true",
                     help=TRUST_CHECKPOINT_HELP + "; the checkpoint is written back in the safe form")
     return ap.parse_args(argv)

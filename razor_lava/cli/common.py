@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from typing import Callable
+
+from ..config.schema import SEED, Num
 
 EXIT_ERROR = 2  # a RazorLavaError: bad input the message names (argparse uses 2 for bad flags too)
 EXIT_INTERRUPTED = 130  # Ctrl-C, as a shell reports SIGINT
@@ -37,17 +40,46 @@ def run_main(fn: Callable[..., int | None], *args, interrupted: str | Callable[[
 
 # argparse ``type=`` functions: a bad value is refused by argparse with exit code 2 and a
 # message naming the flag ("argument --samples: expected an integer >= 1, got 0").
-def positive_int(text: str) -> int:
-    """An integer >= 1 (a count of samples, epochs, ...); 0 never means "all" or "the default"."""
+def arg_type(spec: Num):
+    """An argparse type from a config schema ``Num`` (``razor_lava.config.schema``): the same range, and the
+    same "expected ..." as the config key's error. A flag has no null: a spec's ``null`` (and the note that
+    says what null means) is left out."""
     import argparse
 
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {v}")
-    return v
+    if spec.null:
+        spec = dataclasses.replace(spec, null=False, note="")
+    what = spec.expected()
+
+    def check(text: str):
+        try:
+            v = int(text) if spec.integer else float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not spec.ok(v):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {v if spec.integer else text}")
+        return v
+
+    check.__name__ = what
+    return check
+
+
+def integer(lo: int | None = None, hi: int | None = None):
+    """An argparse type: an integer in [lo, hi] (either bound optional)."""
+    return arg_type(Num(integer=True, lo=lo, hi=hi))
+
+
+def number(lo: float | None = None, hi: float | None = None, lo_open: bool = False, hi_open: bool = False,
+           note: str = ""):
+    """An argparse type: a finite number in the interval from ``lo`` to ``hi`` (``*_open``: that end excluded;
+    either bound optional); ``note`` ends the expectation ("0 = off")."""
+    return arg_type(Num(lo=lo, hi=hi, lo_open=lo_open, hi_open=hi_open, note=note))
+
+
+positive_int = integer(lo=1)  # a count of samples, epochs, ...: 0 never means "all" or "the default"
+non_negative_int = integer(lo=0)
+seed_int = arg_type(SEED)  # numpy's seed range
+positive_float = number(lo=0, lo_open=True)
+non_negative_float = number(lo=0)
 
 
 def output_file(text: str):
@@ -117,61 +149,6 @@ def add_lava_args(ap) -> None:
     ap.add_argument("--conv-model", default="fast", choices=["fast", "lava"],
                     help="the simulator's model of netx conv synapses: razor_lava's bit-identical fast one "
                          "(default) or Lava's own scipy model")
-
-
-def integer(lo: int | None = None, hi: int | None = None):
-    """An argparse type: an integer in [lo, hi] (either bound optional)."""
-    import argparse
-
-    what = "an integer" + (f" in [{lo}, {hi}]" if lo is not None and hi is not None else
-                           f" >= {lo}" if lo is not None else f" <= {hi}" if hi is not None else "")
-
-    def check(text: str) -> int:
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-        if (lo is not None and v < lo) or (hi is not None and v > hi):
-            raise argparse.ArgumentTypeError(f"expected {what}, got {v}")
-        return v
-
-    check.__name__ = what
-    return check
-
-
-def number(lo: float | None = None, hi: float | None = None, lo_open: bool = False, hi_open: bool = False,
-           note: str = ""):
-    """An argparse type: a finite number in the interval from ``lo`` to ``hi`` (``*_open``: that end excluded;
-    either bound optional); ``note`` ends the expectation ("0 = off")."""
-    import argparse
-    import math
-
-    if lo is not None and hi is not None:
-        rng = f" in {'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
-    elif lo is not None or hi is not None:
-        rng = f" {'>' if lo_open else '>='} {lo:g}" if lo is not None else f" {'<' if hi_open else '<='} {hi:g}"
-    else:
-        rng = ""
-    what = "a number" + rng + (f" ({note})" if note else "")
-
-    def check(text: str) -> float:
-        try:
-            v = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-        if not math.isfinite(v) or (lo is not None and (v <= lo if lo_open else v < lo)) or \
-                (hi is not None and (v >= hi if hi_open else v > hi)):
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text}")
-        return v
-
-    check.__name__ = what
-    return check
-
-
-non_negative_int = integer(lo=0)
-seed_int = integer(lo=0, hi=2**32 - 1)  # numpy's seed range
-positive_float = number(lo=0, lo_open=True)
-non_negative_float = number(lo=0)
 
 
 def host_address(text: str) -> str:

@@ -19,11 +19,14 @@ FRAME_OPTIONS = ("window_ms", "n_frames", "frame_mode")
 
 
 def add_frame_args(ap, what: str) -> None:
-    from .common import positive_float, positive_int
+    from ..config.data import DATA_SCHEMA
+    from .common import arg_type
 
     g = ap.add_argument_group(f"framing ({what})")
-    g.add_argument("--window-ms", type=positive_float, help="frame length in ms (N-MNIST as the NIR paper: 1)")
-    g.add_argument("--n-frames", type=positive_int, help="frames (steps) per sample (the NIR paper's N-MNIST: 300)")
+    g.add_argument("--window-ms", type=arg_type(DATA_SCHEMA["window_ms"]),
+                   help="frame length in ms (N-MNIST as the NIR paper: 1)")
+    g.add_argument("--n-frames", type=arg_type(DATA_SCHEMA["n_frames"]),
+                   help="frames (steps) per sample (the NIR paper's N-MNIST: 300)")
     g.add_argument("--frame-mode", choices=MODES, help="count: events per pixel and frame; binary: 1 where any")
 
 

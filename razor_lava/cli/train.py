@@ -22,22 +22,26 @@ import json
 import sys
 from pathlib import Path
 
-from .common import (TRUST_CHECKPOINT_HELP, existing_dir, non_negative_int, number, output_dir, positive_float,
-                     positive_int, run_main, seed_int)
+from ..config.pruner import POSITIONS, PRUNER_SCHEMA, RATIO, THETA
+from ..config.train import TRAIN_SCHEMA
+from ..pruning.params import METHODS, TRAIN_MODES, VARIANTS
+from .common import (TRUST_CHECKPOINT_HELP, arg_type, existing_dir, output_dir, positive_float, positive_int, run_main,
+                     seed_int)
 
 PRUNER_FLAGS = ("positions", "n_embeddings", "ratio", "theta", "train_mode", "variant", "method", "events_k",
                 "freeze", "infer_ratio")
 
 
 def positions_arg(text: str):
-    """--positions: E1..E4, or comma-separated layer indices (the file's ``layer/k``)."""
-    if text in ("E1", "E2", "E3", "E4"):
+    """--positions: E1..E4 (``config.pruner.POSITIONS``), or comma-separated layer indices (the file's
+    ``layer/k``)."""
+    if text in POSITIONS:
         return text
     try:
         return [int(v) for v in text.split(",")]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected E1, E2, E3, E4 or layer indices such as 2,5; got {text!r}") \
-            from None
+        raise argparse.ArgumentTypeError(f"expected {', '.join(POSITIONS)} or layer indices such as 2,5; got "
+                                         f"{text!r}") from None
 
 
 def existing_file(text: str) -> str:
@@ -66,9 +70,10 @@ def parse_args(argv=None):
                     help="run directory (checkpoints, metrics, network.h5); a failed run leaves none behind")
     ap.add_argument("--data-root", type=existing_dir,
                     help="data set directory (not needed for the embedded synthetic data)")
-    ap.add_argument("--epochs", type=positive_int, help="override the config's train.epochs")
-    ap.add_argument("--batch-size", type=positive_int, help="override the config's train.batch_size")
-    ap.add_argument("--lr", type=positive_float, help="override the config's train.lr")
+    ap.add_argument("--epochs", type=arg_type(TRAIN_SCHEMA["epochs"]), help="override the config's train.epochs")
+    ap.add_argument("--batch-size", type=arg_type(TRAIN_SCHEMA["batch_size"]),
+                    help="override the config's train.batch_size")
+    ap.add_argument("--lr", type=arg_type(TRAIN_SCHEMA["lr"]), help="override the config's train.lr")
     ap.add_argument("--seed", type=seed_int, default=0)
     ap.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
     ap.add_argument("--cuda-kernels", choices=KERNEL_MODES, default="auto",
@@ -88,22 +93,23 @@ def parse_args(argv=None):
     g = ap.add_argument_group("pruner (override the config's pruner section)")
     g.add_argument("--positions", type=positions_arg, metavar="E1|E2|E3|E4|K[,K...]",
                    help="E1 (none), E2 (encoder input), E3 (backbone blocks), E4 (all), or layer indices (2,5)")
-    g.add_argument("--n-embeddings", "-K", type=non_negative_int, help="number of global temporal embeddings K")
+    g.add_argument("--n-embeddings", "-K", type=arg_type(PRUNER_SCHEMA["n_embeddings"]),
+                   help="number of global temporal embeddings K")
     rule = g.add_mutually_exclusive_group()
-    rule.add_argument("--ratio", type=number(0, 1, hi_open=True),
+    rule.add_argument("--ratio", type=arg_type(RATIO),
                       help="razor ratio: prune this fraction of frames (window variant)")
-    rule.add_argument("--theta", type=number(0, 1, lo_open=True, hi_open=True),
+    rule.add_argument("--theta", type=arg_type(THETA),
                       help="score threshold in (0, 1) instead of a ratio")
-    g.add_argument("--train-mode", choices=["soft", "ste"])
-    g.add_argument("--variant", choices=["window", "causal"])
-    g.add_argument("--method", choices=["razor", "events", "uniform", "random"],
+    g.add_argument("--train-mode", choices=TRAIN_MODES)
+    g.add_argument("--variant", choices=VARIANTS)
+    g.add_argument("--method", choices=METHODS,
                    help="Razor, or a trivial rule in its place (bench/FRONTIER.md): events (keep frames with more "
                         "than --events-k events), uniform (temporal subsampling at --ratio), random (--ratio of "
                         "frame positions drawn from --pruner-seed)")
-    g.add_argument("--infer-ratio", type=number(0, 1, hi_open=True),
+    g.add_argument("--infer-ratio", type=arg_type(PRUNER_SCHEMA["infer_ratio"]),
                    help="the ratio the trained pruner prunes at inference and in the exported file (default: --ratio)")
-    g.add_argument("--events-k", type=non_negative_int, help="the events method's threshold")
-    g.add_argument("--pruner-seed", type=non_negative_int,
+    g.add_argument("--events-k", type=arg_type(PRUNER_SCHEMA["events_k"]), help="the events method's threshold")
+    g.add_argument("--pruner-seed", type=arg_type(PRUNER_SCHEMA["seed"]),
                    help="seed of the pruner's random initialisation and of the random method's positions")
     g.add_argument("--freeze-pruner", dest="freeze", action="store_const", const=True,
                    help="leave Razor's embeddings and weighting at their random initialisation (a baseline)")
@@ -121,12 +127,13 @@ def parse_args(argv=None):
     v.add_argument("--val-fraction", type=float,
                    help="validation split carved from the training set (stratified; default 0.1; 0 = none, which "
                         "needs --select last and --no-cutoff)")
-    v.add_argument("--select", choices=["best", "last"],
+    v.add_argument("--select", choices=TRAIN_SCHEMA["select"].values,
                    help="export the epoch with the best validation accuracy (default) or the last one")
     return ap.parse_args(argv)
 
 
-# The train-section flags: their ranges are the config schema's (razor_lava.config.TRAIN_SCHEMA).
+# The train-section flags: the config checks them (razor_lava.config.train.TRAIN_SCHEMA), so an error names the
+# flag and the config key it sets.
 TRAIN_FLAGS = {"train.rcs_alpha": "--rcs-alpha", "train.rcs_ref_fraction": "--rcs-ref-fraction",
                "train.synops_weight": "--synops-weight",
                "train.cutoff_epsilon": "--cutoff-epsilon", "train.val_fraction": "--val-fraction",

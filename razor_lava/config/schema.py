@@ -100,6 +100,7 @@ class Text:
 
 
 POSITIVE = Num(lo=0, lo_open=True)
+SEED = Num(integer=True, lo=0, hi=2**32 - 1)  # numpy's seed range: a run's seed, the command lines' --seed
 _NUMBER_TEXT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
 
