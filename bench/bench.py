@@ -203,7 +203,8 @@ def train_options(args, dataset: str, position: str) -> dict:
 def train_network(args, dataset: str, position: str) -> Path:
     """Train (or resume, or reuse a finished) ``--work/<dataset>-<position>``; returns its network.h5."""
     from razor_lava.config import load_config, with_train_overrides
-    from razor_lava.training.run import RunOptions, train
+    from razor_lava.training.options import RunOptions
+    from razor_lava.training.run import train
 
     out = Path(args.work) / f"{dataset}-{position}"
     opts = train_options(args, dataset, position)

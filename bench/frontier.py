@@ -85,7 +85,7 @@ QUICK_POINTS = [("E1", {"positions": "E1"}, (0,)),
 def train_job(job: dict) -> dict:
     """One run (in a worker: one CPU thread), or the result of the finished run already there."""
     from razor_lava.config import load_config, with_train_overrides
-    from razor_lava.training.run import RunOptions
+    from razor_lava.training.options import RunOptions
 
     cfg = with_train_overrides(load_config(job["config"]), job["train"])
     out = Path(job["out"])
@@ -120,7 +120,7 @@ def load_splits(args, dataset: str):
     """The validation and test frames of the data set (the same for every run of its config)."""
     from razor_lava.config import load_config
     from razor_lava.training.data import load_data
-    from razor_lava.training.run import RunOptions
+    from razor_lava.training.options import RunOptions
 
     opts = RunOptions(out=Path(args.work), data_root=args.data_root if dataset == "nmnist" else None,
                       train_samples=args.train_samples, test_samples=args.test_samples, progress=False,

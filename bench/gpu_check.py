@@ -128,7 +128,8 @@ def short_training(r: dict, smoke: bool) -> None:
     import torch
 
     from razor_lava.config import load_config
-    from razor_lava.training.run import RunOptions, train
+    from razor_lava.training.options import RunOptions
+    from razor_lava.training.run import train
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
     with tempfile.TemporaryDirectory() as d:

@@ -53,7 +53,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def train_run(out: Path, seed: int, quick: bool) -> Path:
     """A trained run of ``CONFIG`` in ``out`` (reused when finished, resumed when interrupted)."""
     from razor_lava.config import load_config
-    from razor_lava.training.run import RunOptions
+    from razor_lava.training.options import RunOptions
 
     cfg = load_config(CONFIG)
     epochs = QUICK["epochs"] if quick else None
@@ -120,7 +120,7 @@ def measure(run_dir: Path, samples: int | None) -> dict:
     from razor_lava.interop.nir_import import import_nir, network_file_from_nir, write_network_file
     from razor_lava.model.reference import reference_network
     from razor_lava.netfile import load_network_file
-    from razor_lava.training.run import load_trained
+    from razor_lava.training.checkpoint import load_trained
 
     nir_path, back_path = run_dir / "network.nir", run_dir / "from_nir.h5"
     # train/export.py RUN --nir; its errors (e.g. a checkpoint the safe loader refuses) end the bench with exit 2

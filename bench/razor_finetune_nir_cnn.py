@@ -35,7 +35,7 @@ def splits_of(run: Path, data_root, cache_dir):
 
     from razor_lava.config import parse_config
     from razor_lava.training.data import load_data
-    from razor_lava.training.run import RunOptions
+    from razor_lava.training.options import RunOptions
 
     rid = torch.load(run / "checkpoint.pt", weights_only=True)["run_id"]
     cfg = parse_config(rid["config"])

@@ -106,7 +106,7 @@ def variant_config(config: str, name: str):
 def train_one(job: dict) -> dict:
     """One run (in a worker process: one CPU thread, so two jobs share two cores fairly)."""
     from razor_lava.training.jobs import train_logged
-    from razor_lava.training.run import RunOptions
+    from razor_lava.training.options import RunOptions
 
     cfg = variant_config(job["config"], job["variant"])
     opts = RunOptions(out=Path(job["out"]), data_root=job["data_root"], epochs=job["epochs"], seed=job["seed"],

@@ -47,7 +47,7 @@ _API = {
     "calibrate_cutoff": "razor_lava.cutoff.calibrate:calibrate",
     # training
     "RazorNet": "razor_lava.model.network", "train": "razor_lava.training.run",
-    "RunOptions": "razor_lava.training.run",
+    "RunOptions": "razor_lava.training.options",
     # the network file
     "export_network": "razor_lava.netfile", "load_network_file": "razor_lava.netfile",
     "NetworkFile": "razor_lava.netfile", "reference_network": "razor_lava.model.reference",

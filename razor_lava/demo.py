@@ -96,7 +96,7 @@ def stage_data(out: Path, args) -> dict:
     """Open (the synthetic set: generate) both splits, frame a sample of them, draw one sample per class."""
     name = args.dataset
     t0 = time.perf_counter()
-    # Opened exactly as training opens them (training.run.load_data), so the numbers describe the same samples.
+    # Opened exactly as training opens them (training.data.load_data), so the numbers describe the same samples.
     train = open_split(name, "train", args.data_root, limit=args.train_samples)
     test = open_split(name, "test", args.data_root, limit=args.test_samples)
     spec = frame_spec_for(name, train.sensor_size)

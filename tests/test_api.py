@@ -20,7 +20,8 @@ def test_every_public_name_resolves_to_its_single_home():
     from razor_lava.config import load_config
     from razor_lava.netfile import NetworkFile, load_network_file
     from razor_lava.profile.report import profile_network
-    from razor_lava.training.run import RunOptions, train
+    from razor_lava.training.options import RunOptions
+    from razor_lava.training.run import train
 
     for name in razor_lava.__all__:
         assert getattr(razor_lava, name) is not None, name

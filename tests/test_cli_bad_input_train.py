@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # every case starts the program in a subprocess (torch and lava-dl imported each time)
+
 from razor_lava.atomic import first_missing, removed_on_failure
 from razor_lava.configs import CONFIG_DIR
 from razor_lava.errors import DataFormatError, UsageError
@@ -193,7 +195,7 @@ def test_removed_on_failure_removes_only_what_it_created(tmp_path):
 
 
 def _opts(out, **kw):
-    from razor_lava.training.run import RunOptions
+    from razor_lava.training.options import RunOptions
 
     kw = {"epochs": 1, "train_samples": 24, "test_samples": 4, "batch_size": 4} | kw
     return RunOptions(out=out, progress=False, **kw)
@@ -213,10 +215,10 @@ def test_run_options_out_of_range_are_refused_before_anything_is_written(tmp_pat
 
 def test_a_run_that_fails_before_its_first_checkpoint_leaves_no_folder(tmp_path, monkeypatch):
     from razor_lava.config import load_config
-    from razor_lava.training import run as run_mod
+    from razor_lava.training import loop, run as run_mod
 
     cfg = load_config("synthetic_small")
-    real_epoch, calls = run_mod.train_epoch, {"n": 0}
+    real_epoch, calls = loop.train_epoch, {"n": 0}
 
     def fails_in_epoch(n):
         def epoch(*a, **k):
@@ -226,7 +228,7 @@ def test_a_run_that_fails_before_its_first_checkpoint_leaves_no_folder(tmp_path,
             return real_epoch(*a, **k)
         return epoch
 
-    monkeypatch.setattr(run_mod, "train_epoch", fails_in_epoch(1))
+    monkeypatch.setattr(loop, "train_epoch", fails_in_epoch(1))
     with pytest.raises(DataFormatError):
         run_mod.train(cfg, _opts(tmp_path / "new" / "run"), log=lambda *a: None)
     assert not (tmp_path / "new").exists()  # the run folder and the parent it created are gone
@@ -238,11 +240,11 @@ def test_a_run_that_fails_before_its_first_checkpoint_leaves_no_folder(tmp_path,
     assert snapshot(tmp_path / "old") == {"notes.txt": b"mine"}  # a folder that existed is left as it was
     # After a finished epoch the run is resumable: its folder and checkpoint stay.
     calls["n"] = 0
-    monkeypatch.setattr(run_mod, "train_epoch", fails_in_epoch(2))
+    monkeypatch.setattr(loop, "train_epoch", fails_in_epoch(2))
     with pytest.raises(DataFormatError):
         run_mod.train(cfg, _opts(tmp_path / "cut", epochs=2), log=lambda *a: None)
     assert (tmp_path / "cut" / "checkpoint.pt").is_file()
-    monkeypatch.setattr(run_mod, "train_epoch", real_epoch)
+    monkeypatch.setattr(loop, "train_epoch", real_epoch)
     # Resuming with fewer epochs than the checkpoint holds is refused, not a silent re-export.
     run_mod.train(cfg, _opts(tmp_path / "cut", epochs=2, resume=True), log=lambda *a: None)
     with pytest.raises(UsageError) as e:

@@ -48,7 +48,9 @@ def run(args) -> int:
     from ..errors import UsageError
     from ..config import load_config
     from ..model.network import RazorNet
-    from ..training.run import CHECKPOINT, RunOptions, train
+    from ..training.checkpoint import CHECKPOINT
+    from ..training.options import RunOptions
+    from ..training.run import train
 
     for flag, given in (("--positions", args.positions), ("--K", args.K)):
         twice = sorted({v for v in given if given.count(v) > 1})

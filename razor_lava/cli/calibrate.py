@@ -40,13 +40,15 @@ def run(args) -> int:
     from ..netfile import export_network
     from ..training.checkpoint import write_checkpoint
     from ..training.cutoff import calibrate_run
-    from ..training.run import CHECKPOINT, RunOptions, _load_checkpoint, load_data, load_trained
+    from ..training.checkpoint import CHECKPOINT, load_checkpoint, load_trained
+    from ..training.data import load_data
+    from ..training.options import RunOptions
 
     if not 0.0 <= args.epsilon < 1.0:
         raise UsageError("--epsilon", f"expected 0 <= epsilon < 1, got {args.epsilon}")
     run_dir = Path(args.run_dir)
     net = load_trained(run_dir, trust_checkpoint=args.trust_checkpoint)
-    ckpt = _load_checkpoint(run_dir / CHECKPOINT, "cpu", trust=args.trust_checkpoint)
+    ckpt = load_checkpoint(run_dir / CHECKPOINT, "cpu", trust=args.trust_checkpoint)
     counts = ckpt["run_id"].get("options", {})  # the run's sample counts: the same splits as training saw
     splits = load_data(net.cfg, RunOptions(out=run_dir, data_root=args.data_root, progress=False,
                                            train_samples=counts.get("train_samples"),

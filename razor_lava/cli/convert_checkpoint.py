@@ -59,21 +59,21 @@ def run(args) -> int:
     from ..atomic import atomic_path
     from ..errors import DataFormatError, UsageError
     from ..training.checkpoint import UntrustedCheckpointError, read_checkpoint, write_checkpoint
-    from ..training.run import CHECKPOINT, _load_checkpoint
+    from ..training.checkpoint import CHECKPOINT, load_checkpoint
 
     run_dir = Path(args.run_dir)
     path = run_dir / CHECKPOINT
     if not path.is_file():
         raise UsageError("RUN_DIR", f"no {CHECKPOINT} in {run_dir}: expected a run folder written by train/train.py")
     try:
-        _load_checkpoint(path, "cpu")  # weights-only: nothing in it runs
+        load_checkpoint(path, "cpu")  # weights-only: nothing in it runs
         print(f"{path}: already in the safe form (it reads with torch.load(weights_only=True)); left as it is")
         return 0
     except UntrustedCheckpointError:
         if not args.trust_checkpoint:
             raise UsageError("--trust-checkpoint", f"{path} can only be read by unpickling it, which can execute "
                              "code; if you wrote it yourself, run this again with --trust-checkpoint") from None
-    ckpt = _load_checkpoint(path, "cpu", trust=True)
+    ckpt = load_checkpoint(path, "cpu", trust=True)
     with atomic_path(path) as tmp:
         write_checkpoint(ckpt, tmp)
         if not same(read_checkpoint(tmp, "cpu"), ckpt):  # weights-only, as every command reads it

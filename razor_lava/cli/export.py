@@ -43,7 +43,7 @@ def export_run(run_dir, out, data_root=None, trust_checkpoint: bool = False) -> 
     from ..atomic import removed_on_failure
     from ..data.registry import frame_spec_for, open_split
     from ..netfile import export_network
-    from ..training.run import load_cutoff, load_trained
+    from ..training.checkpoint import load_cutoff, load_trained
 
     net = load_trained(run_dir, trust_checkpoint=trust_checkpoint)
     name = net.cfg.data["dataset"]

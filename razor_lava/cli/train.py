@@ -173,7 +173,9 @@ def run(args) -> int:
     from ..config import load_config, with_train_overrides
     from ..training import distributed
     from ..model.device import preflight
-    from ..training.run import CHECKPOINT, RunOptions, train
+    from ..training.checkpoint import CHECKPOINT
+    from ..training.options import RunOptions
+    from ..training.run import train
 
     torch.set_num_threads(max(1, torch.get_num_threads()))
     preflight(args.device, args.cuda_kernels)  # before anything is written

@@ -206,3 +206,81 @@ def refusal(path, error: Exception) -> str:
             "razor_lava holds numpy objects like that; if you wrote it yourself, convert it once with "
             f"`{CONVERT_HINT.format(run=run)}` (or pass --trust-checkpoint to this command). "
             "Never trust a checkpoint from someone else.")
+
+
+# ---------------------------------------------------------------------------------------------- a run's checkpoint
+# What ``training.run.train`` keeps in ``RUN_DIR/checkpoint.pt``: run_id (what a resumed run must share), epoch,
+# model, optimizer, history (the rows of ``history.History``), best (the best epoch so far on the validation split:
+# epoch, val_accuracy, model), and at the end of a run the cutoff table and result.
+
+CHECKPOINT = "checkpoint.pt"
+
+
+def ckpt_exists(out: Path) -> bool:
+    return (Path(out) / CHECKPOINT).exists()
+
+
+def save_run_checkpoint(out: Path, run_id: dict, epoch: int, state, model: dict | None = None, **extra) -> None:
+    """``out/checkpoint.pt`` of ``state`` (``loop.TrainState``) after ``epoch``, atomically; ``model``: the weights
+    to resume from (default: the network's now); ``extra``: the end of a run's cutoff and result."""
+    save_checkpoint({"run_id": run_id, "epoch": epoch,
+                     "model": state.net.state_dict() if model is None else model,
+                     "optimizer": state.optimizer.state_dict(), "history": state.history.rows, "best": state.best}
+                    | extra, Path(out) / CHECKPOINT)
+
+
+def load_checkpoint(path: Path, device, trust: bool = False) -> dict:
+    """A checkpoint written by ``train``, read weights-only (``read_checkpoint``: nothing in it is executed;
+    ``trust``: an earlier version's checkpoint is unpickled fully); ``DataFormatError`` naming it if it is not one
+    (``UntrustedCheckpointError`` if only full unpickling reads it and ``trust`` is not given)."""
+    ckpt = read_checkpoint(path, device, trust=trust)
+    missing = {"run_id", "epoch", "model", "optimizer", "history"} - set(ckpt if isinstance(ckpt, dict) else ())
+    if missing:
+        raise DataFormatError(path, f"not a training checkpoint: missing {sorted(missing)}")
+    run_id = ckpt["run_id"]
+    if not (isinstance(run_id, dict) and {"config", "pruner", "seed"} <= set(run_id)):
+        raise DataFormatError(path, "not a training checkpoint: run_id lacks config, pruner or seed")
+    return ckpt
+
+
+def load_state(net, ckpt: dict, path: Path) -> None:
+    """The checkpoint's weights into ``net``; ``DataFormatError`` naming the file if they do not fit."""
+    try:
+        net.load_state_dict(ckpt["model"])
+    except (RuntimeError, KeyError, TypeError) as e:
+        raise DataFormatError(path, f"its weights do not fit the network of its own config: {e}") from None
+
+
+def same_run_id(run_id: dict) -> dict:
+    """A checkpoint's ``run_id`` with its config read again by today's ``parse_config``: config keys added
+    since it was written take their defaults (which is what that run trained with), so it still resumes."""
+    from ..config import parse_config
+
+    return dict(run_id) | {"config": parse_config(run_id["config"], source="checkpoint run_id").to_dict()}
+
+
+def load_trained(run_dir: str | Path, device: str = "cpu", trust_checkpoint: bool = False):
+    """Rebuild the network (a ``RazorNet``) of a run directory from its config and checkpoint (read
+    weights-only; ``trust_checkpoint``: see ``load_checkpoint``)."""
+    from ..config import parse_config
+    from ..errors import UsageError
+    from ..model.network import RazorNet
+
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise UsageError("RUN_DIR", f"{run_dir}: " + ("is a file; " if run_dir.exists() else "no such folder; ")
+                          + "expected a run folder written by train/train.py")
+    if not (run_dir / CHECKPOINT).is_file():
+        raise UsageError("RUN_DIR", f"no {CHECKPOINT} in {run_dir}: expected a directory written by train/train.py")
+    ckpt = load_checkpoint(run_dir / CHECKPOINT, device, trust=trust_checkpoint)
+    cfg = parse_config(ckpt["run_id"]["config"], source=str(run_dir / "config.yaml"))
+    net = RazorNet(cfg, ckpt["run_id"]["pruner"]).to(device)
+    # The selected epoch's weights (the ones network.h5 holds), where the run selected one.
+    load_state(net, ckpt["best"] if ckpt.get("best") else ckpt, run_dir / CHECKPOINT)
+    net.eval()
+    return net
+
+
+def load_cutoff(run_dir: str | Path, trust_checkpoint: bool = False) -> dict | None:
+    """The calibrated cutoff table of a run directory's checkpoint (None if not calibrated)."""
+    return load_checkpoint(Path(run_dir) / CHECKPOINT, "cpu", trust=trust_checkpoint).get("cutoff")

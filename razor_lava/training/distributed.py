@@ -6,7 +6,7 @@
 
 ``torchrun`` sets ``RANK``, ``WORLD_SIZE`` and ``LOCAL_RANK``; ``session`` joins
 the process group (gloo on the CPU, nccl on CUDA, each rank on ``cuda:LOCAL_RANK``).
-What each rank does (``training/run.py``):
+What each rank does (``training/run.py`` and ``training/loop.py``):
 
 - **training**: every rank sees the epoch's sample order (``epoch_order``: from the
   seed and the epoch alone) and takes every ``world``-th sample of it, in batches

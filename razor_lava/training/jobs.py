@@ -47,7 +47,8 @@ def train_logged(cfg: NetConfig, opts, threads: int) -> dict:
     in ``<out>.log``; the result gains ``train_minutes`` (the epochs' own seconds) and ``wall_minutes``."""
     import torch
 
-    from .run import CHECKPOINT, train
+    from .checkpoint import CHECKPOINT
+    from .run import train
 
     torch.set_num_threads(threads)
     out = Path(opts.out)

@@ -10,7 +10,8 @@ import torch
 
 from razor_lava.netfile import load_network_file
 from razor_lava.config import load_config
-from razor_lava.training.run import RunOptions, train
+from razor_lava.training.options import RunOptions
+from razor_lava.training.run import train
 
 ROOT = Path(__file__).parents[2]
 

@@ -11,7 +11,8 @@ from razor_lava.errors import ConfigError
 from razor_lava.netfile import export_network, load_network_file
 from razor_lava.config import parse_config, with_train_overrides
 from razor_lava.model.network import RazorNet
-from razor_lava.training.run import make_loss, train_epoch
+from razor_lava.training.loop import train_epoch
+from razor_lava.training.losses import make_loss
 
 RAW = SMALL_CONV
 

@@ -98,7 +98,8 @@ def test_a_tonic_dataset_trains_and_exports(tonic_dir, tmp_path):
     from netfiles import SMALL_CONV
     from razor_lava.config import parse_config
     from razor_lava.netfile import load_network_file
-    from razor_lava.training.run import RunOptions, train
+    from razor_lava.training.options import RunOptions
+    from razor_lava.training.run import train
 
     root, _ = tonic_dir
     raw = copy.deepcopy(SMALL_CONV)

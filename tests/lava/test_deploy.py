@@ -148,7 +148,8 @@ def test_trained_default_network_deploys_bit_exact_and_leaves_no_workers(tmp_pat
     from razor_lava.data.synthetic import SyntheticGestures
     from razor_lava.lava_run import leftover_workers
     from razor_lava.config import load_config
-    from razor_lava.training.run import RunOptions, train
+    from razor_lava.training.options import RunOptions
+    from razor_lava.training.run import train
 
     cfg = load_config("synthetic_small")
     test = SyntheticGestures("test", n_samples=3)

@@ -126,7 +126,9 @@ def test_a_loss_falls_over_a_few_cuda_steps(mode):
 def test_cuda_training_matches_the_cpu_forward(tmp_path):
     """One short run on the GPU; its exported network, run by the CPU reference, predicts as the GPU net does."""
     from razor_lava.config import load_config
-    from razor_lava.training.run import RunOptions, load_trained, train
+    from razor_lava.training.checkpoint import load_trained
+    from razor_lava.training.options import RunOptions
+    from razor_lava.training.run import train
 
     cfg = load_config("synthetic_nir")
     result = train(cfg, RunOptions(out=tmp_path / "gpu", epochs=1, train_samples=64, test_samples=32,

@@ -24,9 +24,10 @@ from razor_lava.config import parse_config
 from razor_lava.model.network import RazorNet
 from razor_lava.model.reference import reference_network
 from razor_lava.netfile import export_network, load_network_file
-from razor_lava.training import run as run_mod
+from razor_lava.training import loop as run_mod
 from razor_lava.training.from_file import config_from_network_file, load_into
-from razor_lava.training.run import RunOptions, train
+from razor_lava.training.options import RunOptions
+from razor_lava.training.run import train
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = FrameSpec((32, 32, 2), window_ms=10, n_frames=12, size=(8, 8))  # the synthetic sensor binned to 8 x 8
@@ -89,7 +90,7 @@ def test_freeze_weights_exports_the_files_layers_byte_for_byte_and_trains_only_t
     assert moved and all(k.startswith("pruners.") for k in moved), moved
     # the run folder is any run's: train/export.py and calibrate.py read it
     assert (out / "config.yaml").is_file() and (out / "result.json").is_file()
-    from razor_lava.training.run import load_trained
+    from razor_lava.training.checkpoint import load_trained
 
     net = load_trained(out)
     assert all(torch.equal(net.state_dict()[k], after[k]) for k in after)

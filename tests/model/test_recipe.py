@@ -14,7 +14,7 @@ from netfiles import SMALL_CONV  # tests/ is on sys.path
 from razor_lava.errors import ConfigError
 from razor_lava.config import parse_config
 from razor_lava.model.network import RazorNet
-from razor_lava.training.run import lr_at
+from razor_lava.training.loop import lr_at
 
 RAW = SMALL_CONV
 

@@ -13,9 +13,12 @@ from razor_lava.data.synthetic import SyntheticGestures
 from razor_lava.data.torch_data import FramedDataset
 from razor_lava.config import load_config, parse_config
 from razor_lava.model.network import RazorNet
-from razor_lava.training import run as run_mod
+from razor_lava.training import loop as run_mod
 from razor_lava.training.evaluate import evaluate
-from razor_lava.training.run import RunOptions, make_loss, train, train_epoch
+from razor_lava.training.loop import train_epoch
+from razor_lava.training.losses import make_loss
+from razor_lava.training.options import RunOptions
+from razor_lava.training.run import train
 
 TINY = {
     "data": {"dataset": "synthetic"},
@@ -140,7 +143,7 @@ def test_epoch_order_is_the_loaders_shuffle_and_a_progress_bar_does_not_change_i
     results still reproduce), and the training loop's progress bar (tqdm.auto) around the loader built on it leaves the
     order alone - around the old loader it did not (that is why it exists)."""
     from razor_lava.progress import progress
-    from razor_lava.training.run import epoch_order
+    from razor_lava.training.loop import epoch_order
 
     data = list(range(50))
     g = torch.Generator().manual_seed(seed * 100_003 + epoch)
@@ -162,7 +165,7 @@ def test_the_exported_network_is_the_epoch_the_validation_split_selected(tmp_pat
     the ones in network.h5 and load_trained, the checkpoint still resumes from epoch 3, and the test split
     is evaluated once, after training."""
     from razor_lava.netfile import load_network_file
-    from razor_lava.training.run import load_trained
+    from razor_lava.training.checkpoint import load_trained
 
     real_evaluate, seen = run_mod.evaluate, []
     scripted = iter([0.5, 0.8, 0.6])
