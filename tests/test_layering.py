@@ -23,6 +23,7 @@ FORBIDDEN = {
     "lazy": {"model", "netfile", "deployment", "procs", "profile", "training", "cli", "pruning", "interop", "data",
              "layers", "errors"},
     "layers": {"model", "netfile", "deployment", "procs", "profile", "training", "cli", "pruning", "interop", "data"},
+    "config": {"model", "deployment", "procs", "profile", "training", "cli", "demo", "netfile", "bench"},
     "netfile": {"model", "deployment", "procs", "profile", "training", "cli", "demo"},
     "fixed_point": {"model", "deployment", "procs", "profile", "training", "netfile", "cli"},
     "procs": {"deployment", "profile", "training", "model", "cli", "demo"},
