@@ -141,7 +141,8 @@ def timing_summary(seconds: list, steps: list) -> dict:
 
 def slayer_vs_lava(nf_e3, frames, lava_with_gates: list) -> dict:
     """SLAYER fixed-point batch (all ``frames`` in one batch) and its agreement with the Lava runs (a)."""
-    from ..deployment.evaluate import predict_payloads, slayer_reference
+    from ..deployment.evaluate import slayer_reference
+    from ..metrics import predict
 
     t0 = time.perf_counter()
     ref = slayer_reference(nf_e3, frames, batch=max(len(frames), 1))
@@ -153,7 +154,7 @@ def slayer_vs_lava(nf_e3, frames, lava_with_gates: list) -> dict:
                    for i, r in enumerate(lava_with_gates)]
     return {"samples": n, "forward_seconds": ref["seconds"], "wall_seconds": wall,
             "seconds_per_sample": ref["seconds"] / max(n, 1), "wall_seconds_per_sample": wall / max(n, 1),
-            "prediction_agreement": float((predict_payloads(lava_out) == predict_payloads(ref["output"])).mean()),
+            "prediction_agreement": float((predict(lava_out) == predict(ref["output"])).mean()),
             "output_agreement": float(np.mean(equal)), "gate_decision_agreement": float(np.mean(gates_equal))}
 
 

@@ -9,7 +9,6 @@ import torch
 
 from ..fixed_point import as_payloads
 from ..metrics import accuracy, exit_summary, predict
-from ..metrics import predict as predict_payloads  # noqa: F401  (the name the optimiser and benches import)
 from ..model.reference import reference_network
 from ..netfile import NetworkFile
 

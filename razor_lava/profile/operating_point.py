@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from ..cutoff.rule import exit_decisions
-from ..deployment.evaluate import predict_payloads
+from ..metrics import predict
 from ..netfile import NetworkFile
 from ..pruning.baselines import baseline_like, tune_events_k
 from ..pruning.params import PrunerParams
@@ -64,7 +64,7 @@ def summarise(nf: NetworkFile, counts: SynopCounts, out: np.ndarray, labels, bet
     labels = np.asarray(labels, dtype=np.int64)
     n, t = len(labels), counts.n_frames
     if beta is None:
-        answer, steps = predict_payloads(out), np.full(n, t)
+        answer, steps = predict(out), np.full(n, t)
     else:
         exit_step, answer = exit_decisions(out, beta)
         counts, steps = spent_counts(nf, counts, exit_step), exit_step + 1

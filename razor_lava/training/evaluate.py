@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..metrics import predict  # the class rule (razor_lava.metrics); training.loop imports it from here
+from ..metrics import predict
 from ..model.network import RazorNet
 from ..progress import progress
 

@@ -29,7 +29,8 @@ from . import distributed
 from .checkpoint import save_run_checkpoint
 from .cutoff import as_payload_outputs, calibrate_run
 from .data import Splits
-from .evaluate import evaluate, predict
+from ..metrics import predict
+from .evaluate import evaluate
 from .history import History
 from .losses import make_loss, synops_cost
 from .options import RunOptions, RunPlan

@@ -9,7 +9,7 @@ import torch
 
 from razor_lava.cutoff.calibrate import calibrate
 from razor_lava.cutoff.rule import exit_decisions
-from razor_lava.deployment.evaluate import predict_payloads
+from razor_lava.metrics import predict
 from razor_lava.netfile import export_network, load_network_file
 from razor_lava.lava_run import leftover_workers
 from razor_lava.profile.cutoff_spent import frames_run, spent_counts, window_lag
@@ -36,7 +36,7 @@ def cutoff_case(request, tmp_path_factory):
     nf = load_network_file(path)
     frames = random_frames(nf.input_shape, N_CAL, seed=7)
     _, out = count_slayer(nf, frames)
-    labels = predict_payloads(out)
+    labels = predict(out)
     labels[::3] = (labels[::3] + 1) % 4
     table = calibrate(out, labels, epsilon=0.2)
     path = export_network(net, tmp / "cut.h5", nf.frame_spec, cutoff=table)
