@@ -23,24 +23,19 @@ graph's ``metadata["razor_lava"]`` carries what NIR has no node for:
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
-import yaml
 
-from .. import __version__
 from ..atomic import atomic_path
 from ..errors import DataFormatError
 from ..fixed_point import weight_to_slayer
 from ..netfile import LayerSpec, NetworkFile
-from ..pruning.params import pruner_record
 from . import require
-from .nir_mapping import DT, tau_from_decay
+from .nir_mapping import tau_from_decay
+from .nir_metadata import metadata
 
-NIR_FORMAT = "razor_lava-nir/1"
 NON_SQUARE_NOTE = ("a conv layer has a non-square kernel, whose output shape nir 1.0.8's type inference gets wrong: "
                    "read this graph with nir.read(path, type_check=False)")
 
@@ -96,7 +91,7 @@ def to_nir(nf: NetworkFile):
         prev = lif
     nodes["output"] = nir.Output(output_type=np.array(nf.layers[-1].shape))
     edges.append((prev, "output"))
-    meta = _metadata(nf, layer_nodes)
+    meta = metadata(nf, layer_nodes)
     if not square:
         meta["note"] = NON_SQUARE_NOTE
     return nir.NIRGraph(nodes=nodes, edges=edges, metadata={"razor_lava": meta}, type_check=square)
@@ -141,17 +136,3 @@ def _check_exportable(nf: NetworkFile, s: LayerSpec) -> None:
     if s.delay is not None:
         raise DataFormatError(nf.path, f"{where}/delay: learned synaptic delays are not exported to NIR "
                               "(train without delay: true)")
-
-
-def _metadata(nf: NetworkFile, layer_nodes: dict[str, str]) -> dict:
-    meta = {"format": NIR_FORMAT, "generator": f"razor_lava {__version__}", "dt": DT, "delay_per_layer": 1,
-            "layer_nodes": layer_nodes,
-            "pruners": {str(k): pruner_record(p, nf.pruner_in_shapes[k]) for k, p in sorted(nf.pruners.items())},
-            "classes": json.dumps(list(nf.classes))}
-    if nf.config is not None:
-        meta["config"] = yaml.safe_dump(nf.config, sort_keys=False)
-    if nf.frame_spec is not None:
-        meta["frame_spec"] = json.dumps(asdict(nf.frame_spec))
-    if nf.cutoff is not None:
-        meta["cutoff"] = {k: (np.asarray(v, dtype=np.float64) if k == "beta" else v) for k, v in nf.cutoff.items()}
-    return meta

@@ -35,25 +35,21 @@ what was folded, the biases and the neuron mapping.
 
 from __future__ import annotations
 
-import json
 import math
 import os
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import h5py
 import numpy as np
-import yaml
 
 from ..errors import DataFormatError
-from ..fixed_point import DECAY_ONE, WEIGHT_MAX, WEIGHT_SCALE
+from ..fixed_point import DECAY_ONE, WEIGHT_SCALE
 from ..netfile import LayerSpec, NetworkFile, NeuronSpec
-from ..netfile.read import decode_frame_spec
-from ..pruning.params import pruner_from_record
 from . import require
 from .nir_fold import LINEAR, FoldError, Synapse, fold, synapse_of
-from .nir_mapping import decay_from_tau, weight_grid
+from .nir_mapping import cuba_from_nir, onto_grid
+from .nir_metadata import read_metadata
 
 NEURONS = ("CubaLIF", "LIF", "IF")
 SYNAPSES = LINEAR
@@ -242,7 +238,7 @@ class _Importer:
         if layers[-1].type == "flatten":
             raise self.fail("the graph ends with a Flatten: expected a neuron layer as the output")
         nf = NetworkFile(path=self.path, layers=layers, input_shape=input_shape)
-        self._metadata(nf, node_layer)
+        read_metadata(self.graph.metadata, nf, node_layer, self.fail)
         if any(self.kind(n) in NEURONS for n in chain):
             self.report.append(RESET_NOTE)
         return NirImport(nf, self.report)
@@ -297,7 +293,7 @@ class _Importer:
         kind = type(lif).__name__
         shape = syn.out_shape
         n = int(np.prod(shape))
-        gain, i_decay, v_decay, v_th, leak = self._neuron(lif_name, lif, n)
+        gain, i_decay, v_decay, v_th, leak = cuba_from_nir(lif_name, lif, n, self.dt, self.fail)
         where = f"node '{lif_name}' ({kind})"
         if syn.kind == "dense":
             w_eff = syn.weight * gain.reshape(-1, 1)
@@ -317,7 +313,7 @@ class _Importer:
             bias = np.asarray(per_neuron, dtype=np.float64).reshape(-1) * gain
         if leak is not None:
             bias = leak if bias is None else bias + leak
-        w_int, vth_mant, b_int, how = self._on_grid(f"node '{syn.nodes[-1]}' -> '{lif_name}'", w_eff, v_th, bias)
+        w_int, vth_mant, b_int, how = onto_grid(f"node '{syn.nodes[-1]}' -> '{lif_name}'", w_eff, v_th, bias, self.fail, self.path)
         if b_int is not None and not np.any(b_int):
             b_int = None
         if b_int is not None and np.abs(b_int).max() > BIAS_MAX:
@@ -338,105 +334,6 @@ class _Importer:
                                           "added to the voltage every step (exact for this neuron)"))
         return spec
 
-    def _neuron(self, name: str, n, size: int):
-        """(per-neuron gain from synapse output to voltage ``(size,)``, iDecay, vDecay, the threshold in SLAYER
-        units, per-neuron voltage bias from ``v_leak`` or None) of a CubaLIF / LIF / IF node."""
-        kind, where = type(n).__name__, f"node '{name}' ({type(n).__name__})"
-        params = {a: np.asarray(getattr(n, a), dtype=np.float64)
-                  for a in ("r", "v_threshold", "v_reset", "v_leak", "tau", "tau_syn", "tau_mem", "w_in")
-                  if getattr(n, a, None) is not None}
-        for a, v in params.items():
-            if np.any(np.isnan(v)) or (a not in ("tau", "tau_syn", "tau_mem") and not np.all(np.isfinite(v))):
-                raise self.fail(f"{where}: {a} holds NaN or infinite values")
-            if v.size not in (1, size):
-                raise self.fail(f"{where}: {a} has {v.size} values, but the synapse before it has {size} outputs")
-        v_th = params["v_threshold"]
-        if np.any(params.get("v_reset", 0.0) != 0):
-            raise self.fail(f"{where}: v_reset must be 0 (netx and Loihi reset the membrane to 0)")
-        if np.ptp(v_th) > 0:
-            raise self.fail(f"{where}: thresholds in [{v_th.min():g}, {v_th.max():g}] differ between neurons: "
-                            "razor_lava's layers share one threshold (lava-dl's shared_param)")
-        r = params["r"]
-        leak = None
-        try:
-            if kind == "CubaLIF":
-                tau_syn, tau_mem = params["tau_syn"] / self.dt, params["tau_mem"] / self.dt
-                i_decay, v_decay = decay_from_tau(tau_syn, f"{where} tau_syn"), decay_from_tau(tau_mem, f"{where} tau_mem")
-                gain = params.get("w_in", np.float64(1.0)) / tau_syn * r / tau_mem
-                leak_tau = tau_mem
-            elif kind == "LIF":  # no synaptic state: the current empties every step
-                tau = params["tau"] / self.dt
-                i_decay, v_decay, gain, leak_tau = DECAY_ONE, decay_from_tau(tau, f"{where} tau"), r / tau, tau
-            else:  # IF: no leak
-                i_decay, v_decay, gain, leak_tau = DECAY_ONE, 0, r * self.dt, None
-        except ValueError as e:
-            raise self.fail(f"{e} (pass the graph's own time step as dt)") from None
-        if leak_tau is not None and np.any(params.get("v_leak", 0.0) != 0):
-            # tau dv/dt = (v_leak - v) + ...: v_leak / tau (in steps) joins the voltage every step, a netx bias
-            leak = np.asarray(params["v_leak"] / leak_tau, dtype=np.float64).ravel()
-            leak = leak if leak.size == size else np.full(size, leak[0])
-        gain = np.asarray(gain, dtype=np.float64)
-        gain = gain.ravel() if gain.size == size else np.full(size, float(gain.ravel()[0]))
-        return gain, i_decay, v_decay, float(v_th.ravel()[0]), leak
-
-    def _on_grid(self, where: str, w_eff: np.ndarray, v_th: float, bias: np.ndarray | None):
-        """File integers of ``w_eff``, the threshold mantissa and the bias mantissas, and how they were made:
-        exact where all are on lava-dl's grid, else scaled together and rounded (with a warning)."""
-        if v_th <= 0:
-            raise self.fail(f"{where}: threshold {v_th:g}: expected > 0")
-        b64 = None if bias is None else bias * WEIGHT_SCALE
-        if weight_grid(w_eff) and float(v_th * WEIGHT_SCALE).is_integer() and \
-                (b64 is None or np.array_equal(b64, np.rint(b64))):
-            w_int, vth_mant = np.rint(w_eff * WEIGHT_SCALE).astype(np.int64), int(v_th * WEIGHT_SCALE)
-            b_int = None if b64 is None else np.rint(b64).astype(np.int64)
-            how = "weights, threshold and bias exactly on lava-dl's grid"
-        else:
-            peak = float(np.abs(w_eff).max(initial=0))
-            if peak == 0:
-                raise self.fail(f"{where}: every weight is 0")
-            scale = (WEIGHT_MAX - 1) / (peak * WEIGHT_SCALE)  # the largest weight becomes 254 / 64
-            w_int = (2 * np.rint(w_eff * scale * WEIGHT_SCALE / 2)).astype(np.int64)  # lava-dl's step 2 / 64
-            vth_mant = int(max(1, round(v_th * scale * WEIGHT_SCALE)))
-            b_int = None if b64 is None else np.rint(b64 * scale).astype(np.int64)
-            moved = float(np.abs(w_int / (scale * WEIGHT_SCALE) - w_eff).max() / peak)
-            b_moved = "" if b_int is None else \
-                f"; bias moved by up to {float(np.abs(b_int / (scale * WEIGHT_SCALE) - bias).max()):.3g}"
-            how = (f"weights not on lava-dl's 8-bit grid; scaled by {scale:.4g} with the threshold and bias and "
-                   f"rounded (largest change {100 * moved:.2f}% of the largest weight; threshold {v_th:g} -> "
-                   f"{vth_mant / (scale * WEIGHT_SCALE):g}{b_moved})")
-            warnings.warn(f"{self.path}: {where}: {how}", stacklevel=3)
-        return w_int, vth_mant, b_int, how
-
-    def _metadata(self, nf: NetworkFile, node_layer: dict[str, int]) -> None:
-        meta = self.graph.metadata.get("razor_lava") if isinstance(self.graph.metadata, dict) else None
-        if not meta:
-            return
-        try:
-            if "config" in meta:
-                nf.config = yaml.safe_load(_text(meta["config"]))
-            nf.classes = json.loads(_text(meta.get("classes", "[]")))
-            if "frame_spec" in meta:
-                nf.frame_spec = decode_frame_spec(json.loads(_text(meta["frame_spec"])))
-            layer_nodes = {int(k): _text(v) for k, v in meta.get("layer_nodes", {}).items()}
-            for key, rec in meta.get("pruners", {}).items():
-                node = layer_nodes.get(int(key))
-                if node not in node_layer:
-                    raise self.fail(f"metadata razor_lava/pruners/{key}: its layer's node {node!r} is not in the graph")
-                k = node_layer[node]
-                nf.pruners[k], nf.pruner_in_shapes[k] = pruner_from_record(rec)
-            if "cutoff" in meta:
-                c = dict(meta["cutoff"])
-                nf.cutoff = {"beta": np.asarray(c.pop("beta"), dtype=np.float64), **c}
-        except DataFormatError:
-            raise
-        except (KeyError, ValueError, TypeError, yaml.YAMLError) as e:
-            raise self.fail(f"metadata razor_lava is malformed ({type(e).__name__}: {e})") from None
-
 
 def _only(types: dict):
     return next(iter(types.values()))
-
-
-def _text(v) -> str:
-    v = v.item() if isinstance(v, np.ndarray) else v
-    return v.decode() if isinstance(v, bytes) else str(v)

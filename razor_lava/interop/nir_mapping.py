@@ -52,6 +52,8 @@ reader in floats, so cross-framework outputs agree closely, not bit for bit
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..fixed_point import DECAY_ONE, WEIGHT_MAX, WEIGHT_MIN, WEIGHT_SCALE
@@ -90,3 +92,77 @@ def weight_grid(w_eff: np.ndarray) -> bool:
 def _span(a: np.ndarray) -> str:
     a = np.asarray(a, dtype=np.float64).ravel()
     return f"{a.min():g}" if np.ptp(a) == 0 else f"in [{a.min():g}, {a.max():g}]"
+
+
+# ---- the mapping run backwards: another framework's neuron node as a CUBA layer (nir_import) -----------------
+
+def cuba_from_nir(name: str, n, size: int, dt: float, fail):
+    """(per-neuron gain from synapse output to voltage ``(size,)``, iDecay, vDecay, the threshold in SLAYER
+    units, per-neuron voltage bias from ``v_leak`` or None) of the CubaLIF / LIF / IF node ``name`` (``n``) of a
+    graph whose time step is ``dt``: this mapping run backwards. ``fail(problem)``: the error to raise."""
+    kind, where = type(n).__name__, f"node '{name}' ({type(n).__name__})"
+    params = {a: np.asarray(getattr(n, a), dtype=np.float64)
+              for a in ("r", "v_threshold", "v_reset", "v_leak", "tau", "tau_syn", "tau_mem", "w_in")
+              if getattr(n, a, None) is not None}
+    for a, v in params.items():
+        if np.any(np.isnan(v)) or (a not in ("tau", "tau_syn", "tau_mem") and not np.all(np.isfinite(v))):
+            raise fail(f"{where}: {a} holds NaN or infinite values")
+        if v.size not in (1, size):
+            raise fail(f"{where}: {a} has {v.size} values, but the synapse before it has {size} outputs")
+    v_th = params["v_threshold"]
+    if np.any(params.get("v_reset", 0.0) != 0):
+        raise fail(f"{where}: v_reset must be 0 (netx and Loihi reset the membrane to 0)")
+    if np.ptp(v_th) > 0:
+        raise fail(f"{where}: thresholds in [{v_th.min():g}, {v_th.max():g}] differ between neurons: "
+                        "razor_lava's layers share one threshold (lava-dl's shared_param)")
+    r = params["r"]
+    leak = None
+    try:
+        if kind == "CubaLIF":
+            tau_syn, tau_mem = params["tau_syn"] / dt, params["tau_mem"] / dt
+            i_decay, v_decay = decay_from_tau(tau_syn, f"{where} tau_syn"), decay_from_tau(tau_mem, f"{where} tau_mem")
+            gain = params.get("w_in", np.float64(1.0)) / tau_syn * r / tau_mem
+            leak_tau = tau_mem
+        elif kind == "LIF":  # no synaptic state: the current empties every step
+            tau = params["tau"] / dt
+            i_decay, v_decay, gain, leak_tau = DECAY_ONE, decay_from_tau(tau, f"{where} tau"), r / tau, tau
+        else:  # IF: no leak
+            i_decay, v_decay, gain, leak_tau = DECAY_ONE, 0, r * dt, None
+    except ValueError as e:
+        raise fail(f"{e} (pass the graph's own time step as dt)") from None
+    if leak_tau is not None and np.any(params.get("v_leak", 0.0) != 0):
+        # tau dv/dt = (v_leak - v) + ...: v_leak / tau (in steps) joins the voltage every step, a netx bias
+        leak = np.asarray(params["v_leak"] / leak_tau, dtype=np.float64).ravel()
+        leak = leak if leak.size == size else np.full(size, leak[0])
+    gain = np.asarray(gain, dtype=np.float64)
+    gain = gain.ravel() if gain.size == size else np.full(size, float(gain.ravel()[0]))
+    return gain, i_decay, v_decay, float(v_th.ravel()[0]), leak
+
+
+def onto_grid(where: str, w_eff: np.ndarray, v_th: float, bias: np.ndarray | None, fail, path):
+    """File integers of ``w_eff``, the threshold mantissa and the bias mantissas, and how they were made:
+    exact where all are on lava-dl's grid, else scaled together and rounded (with a warning)."""
+    if v_th <= 0:
+        raise fail(f"{where}: threshold {v_th:g}: expected > 0")
+    b64 = None if bias is None else bias * WEIGHT_SCALE
+    if weight_grid(w_eff) and float(v_th * WEIGHT_SCALE).is_integer() and \
+            (b64 is None or np.array_equal(b64, np.rint(b64))):
+        w_int, vth_mant = np.rint(w_eff * WEIGHT_SCALE).astype(np.int64), int(v_th * WEIGHT_SCALE)
+        b_int = None if b64 is None else np.rint(b64).astype(np.int64)
+        how = "weights, threshold and bias exactly on lava-dl's grid"
+    else:
+        peak = float(np.abs(w_eff).max(initial=0))
+        if peak == 0:
+            raise fail(f"{where}: every weight is 0")
+        scale = (WEIGHT_MAX - 1) / (peak * WEIGHT_SCALE)  # the largest weight becomes 254 / 64
+        w_int = (2 * np.rint(w_eff * scale * WEIGHT_SCALE / 2)).astype(np.int64)  # lava-dl's step 2 / 64
+        vth_mant = int(max(1, round(v_th * scale * WEIGHT_SCALE)))
+        b_int = None if b64 is None else np.rint(b64 * scale).astype(np.int64)
+        moved = float(np.abs(w_int / (scale * WEIGHT_SCALE) - w_eff).max() / peak)
+        b_moved = "" if b_int is None else \
+            f"; bias moved by up to {float(np.abs(b_int / (scale * WEIGHT_SCALE) - bias).max()):.3g}"
+        how = (f"weights not on lava-dl's 8-bit grid; scaled by {scale:.4g} with the threshold and bias and "
+               f"rounded (largest change {100 * moved:.2f}% of the largest weight; threshold {v_th:g} -> "
+               f"{vth_mant / (scale * WEIGHT_SCALE):g}{b_moved})")
+        warnings.warn(f"{path}: {where}: {how}", stacklevel=4)
+    return w_int, vth_mant, b_int, how
