@@ -35,7 +35,7 @@ demo: setup
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# The inner loop: every test but the slow and Lava ones (about 2 minutes); CI runs `make test`.
+# The inner loop: every test but the slow and Lava ones (under a minute on 2 cores); CI runs `make test`.
 test-fast: setup
 	$(PY) -m pytest -m "not slow and not lava" $(PYTEST_ARGS)
 
