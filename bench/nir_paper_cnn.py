@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""The NIR paper's N-MNIST CNN, imported as published, on Lava's Loihi 2 simulator (issue 25, part 4).
+"""The NIR paper's N-MNIST CNN, imported as published, on Lava's Loihi 2 simulator.
 
 ``cnn_sinabs.nir`` (neuromorphs/NIR ``paper/02_cnn``, see its PROVENANCE.md) is imported with
 ``razor_lava.interop.read_nir`` (its two SumPool2d nodes folded into the conv / dense after them, the weights

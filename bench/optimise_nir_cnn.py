@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Post-training optimisation of the NIR paper's N-MNIST CNN (issue 25, part 4): the cutoff alone, and the
+"""Post-training optimisation of the NIR paper's N-MNIST CNN: the cutoff alone, and the
 cutoff with events gates, fitted by ``razor_lava.optimise`` on calibration splits of the training recordings,
 against a fixed shorter window chosen on the same split for the same loss.
 
