@@ -32,7 +32,6 @@ setting tried. Bad input exits 2 with one line; nothing is written then.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -97,10 +96,8 @@ def _frame(source, idx, spec):
 
 
 def run(args) -> int:
-    import numpy as np
-
     from .. import optimise as opt
-    from ..atomic import atomic_path, removed_on_failure
+    from ..atomic import atomic_path, json_text, removed_on_failure
     from ..data.registry import frame_spec_for, open_split
     from ..errors import UsageError
     from ..netfile import load_network_file, write_operating_point
@@ -150,7 +147,7 @@ def run(args) -> int:
         say(f"measuring on {len(test_labels)} test recordings")
         measured = opt.measure(nf, optimised, test_frames, test_labels)
         report = measured | {
-            "network": str(args.network), "out": str(args.out), "dataset": name, "frame_spec": _spec_dict(spec),
+            "network": str(args.network), "out": str(args.out), "dataset": name, "frame_spec": spec,
             "calibration_seed": args.seed, "calibration_indices": [int(i) for i in idx],
             "settings": {"cutoff_epsilon": plan.epsilon, "cutoff_window": plan.window,
                          "max_loss_pts": 0.5 if args.max_loss is None else args.max_loss,
@@ -158,36 +155,16 @@ def run(args) -> int:
                                                               for k, v in plan.added.items()},
                          "file_gates": sorted(int(k) for k in nf.pruners)},
             "calibration": plan.calibration, "tried": plan.tried}
-        Path(tmp_rep).write_text(json.dumps(report, indent=2, default=_json_default))
+        Path(tmp_rep).write_text(json_text(report))
     summary = {k: report[k] for k in ("accuracy_before", "accuracy_after", "synops_before", "synops_after",
                                       "synops_reduction", "timestep_reduction", "test_samples")}
-    print(json.dumps(summary | {"settings": report["settings"], "out": str(args.out), "report": str(args.report)},
-                     indent=2, default=_json_default))
+    print(json_text(summary | {"settings": report["settings"], "out": str(args.out), "report": str(args.report)}),
+          end="")
     return 0
 
 
 def _x(shape) -> str:
     return " x ".join(str(int(v)) for v in shape)
-
-
-def _spec_dict(spec) -> dict:
-    from dataclasses import asdict
-
-    return asdict(spec)
-
-
-def _json_default(v):
-    import numpy as np
-
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, np.floating):
-        return float(v)
-    if isinstance(v, np.ndarray):
-        return v.tolist()
-    if isinstance(v, tuple):
-        return list(v)
-    raise TypeError(f"not JSON serialisable: {type(v).__name__}")
 
 
 def main(argv=None) -> int:
