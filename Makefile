@@ -9,6 +9,10 @@ STAMP   := $(VENV)/.razor_lava-installed
 DEMO_OUT ?= reports/demo
 DEMO_ARGS ?=
 PYTEST_ARGS ?=
+# Test worker processes (pytest-xdist). Two fill a 2-core machine; more cores take more (`make test TEST_WORKERS=8`),
+# 0 runs everything in this process.
+TEST_WORKERS ?= 2
+XDIST   := -n $(TEST_WORKERS) --dist loadgroup
 SHELL   := bash
 # Some pip configurations print one warning per missing local index; keep the log readable.
 PIPQUIET := 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }; test $${PIPESTATUS[0]} -eq 0
@@ -33,11 +37,11 @@ demo: setup
 	$(PY) -m razor_lava.demo --out $(DEMO_OUT) $(DEMO_ARGS)
 
 test: setup
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 # The inner loop: every test but the slow and Lava ones (under a minute on 2 cores); CI runs `make test`.
 test-fast: setup
-	$(PY) -m pytest -m "not slow and not lava" $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) -m "not slow and not lava" $(PYTEST_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -42,16 +42,9 @@ class _Payload:
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
+def trained(tiny_run):
     """A finished run of this version (1 epoch, cutoff calibrated: its table holds numpy arrays)."""
-    from razor_lava.config import load_config
-    from razor_lava.training.options import RunOptions
-    from razor_lava.training.run import train
-
-    run = tmp_path_factory.mktemp("trained") / "run"
-    train(load_config("synthetic_small"), RunOptions(out=run, epochs=1, train_samples=40, test_samples=20,
-                                                     progress=False), log=lambda *a: None)
-    return run
+    return tiny_run
 
 
 def crafted_run(trained: Path, where: Path, marker: Path, kind: str = "checkpoint", interrupted=False) -> Path:

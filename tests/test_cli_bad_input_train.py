@@ -1,10 +1,11 @@
 """Bad input to the training commands (train, export, calibrate, ablation): exit code 2, a message on stderr
 that names the input, never a traceback, and nothing left behind (issue 16).
 
-Every case runs the program as a user would (``python train/<command>.py ...``, in a subprocess, in an
-empty folder) and fails before any training, so the whole table takes seconds per case. The library side
-(``training.run.train`` removing a run folder it created when it fails before its first checkpoint) is
-tested in-process at the end.
+Every case runs the program's ``main`` with the case's arguments, in this process (as its entry point
+``train/<command>.py`` calls it), from an empty folder, and fails before any training. One case per program also
+runs as a user runs it, ``python train/<command>.py ...`` in a subprocess, for the real exit code and stderr. The
+library side (``training.run.train`` removing a run folder it created when it fails before its first checkpoint)
+is tested at the end.
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
-pytestmark = pytest.mark.slow  # every case starts the program in a subprocess (torch and lava-dl imported each time)
 
 from razor_lava.atomic import first_missing, removed_on_failure
 from razor_lava.configs import CONFIG_DIR
@@ -45,20 +44,52 @@ def prepare(tmp: Path) -> None:
     (tmp / "damaged" / "checkpoint.pt").write_bytes(b"PK\x03\x04 not a torch checkpoint" * 8)
 
 
-def run_case(tmp: Path, script: str, argv: list[str], named: list[str]):
+def run_case(tmp: Path, script: str, argv: list[str], named: list[str], process: bool = False) -> str:
+    """Run ``script``'s program on ``argv`` from the folder ``tmp``: exit code 2, every text of ``named`` in its
+    stderr, no traceback, nothing in ``tmp`` changed. ``process``: in a subprocess, as a user runs it; else its
+    ``main`` in this process. Returns the stderr."""
     prepare(tmp)
     before = snapshot(tmp)
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
     argv = [a.replace("{tmp}", str(tmp)) for a in argv]
-    r = subprocess.run([sys.executable, str(ROOT / script), *argv], cwd=tmp, env=env, capture_output=True,
-                       text=True, timeout=300)
-    assert r.returncode == 2, f"exit {r.returncode}\nstdout: {r.stdout}\nstderr: {r.stderr}"
-    assert "Traceback" not in r.stderr, r.stderr
+    if process:
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        r = subprocess.run([sys.executable, str(ROOT / script), *argv], cwd=tmp, env=env, capture_output=True,
+                           text=True, timeout=300)
+        code, err = r.returncode, r.stderr
+    else:
+        code, err = _in_process(tmp, script, argv)
+    assert code == 2, f"exit {code}\nstderr: {err}"
+    assert "Traceback" not in err, err
     for text in named:
-        assert text.replace("{tmp}", str(tmp)) in r.stderr, f"{text!r} not in stderr:\n{r.stderr}"
+        assert text.replace("{tmp}", str(tmp)) in err, f"{text!r} not in stderr:\n{err}"
     after = snapshot(tmp)
     assert after == before, f"left behind or changed: {sorted(set(after) ^ set(before))}"
-    return r
+    return err
+
+
+def _in_process(cwd: Path, script: str, argv: list[str]) -> tuple[int, str]:
+    """``razor_lava.cli.<command>.main(argv)`` (what ``train/<command>.py`` runs) from ``cwd``: exit code and
+    stderr; an exception that escapes ``main`` is printed as the entry point would (a traceback)."""
+    import contextlib
+    import importlib
+    import io
+    import traceback
+
+    main = importlib.import_module(f"razor_lava.cli.{Path(script).stem}").main
+    err, here = io.StringIO(), os.getcwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stderr(err):
+            try:
+                code = main(argv)
+            except SystemExit as e:  # argparse refuses a flag
+                code = e.code
+            except BaseException:
+                traceback.print_exc(file=err)
+                code = 1
+    finally:
+        os.chdir(here)
+    return code, err.getvalue()
 
 
 TRAIN = ["--config", "synthetic_small", "--out", "{tmp}/run", "--no-progress"]
@@ -173,6 +204,18 @@ def test_ablation_refuses_bad_input(tmp_path, case):
 def test_ablation_without_the_data_leaves_no_folder(tmp_path):
     run_case(tmp_path, "train/ablation.py", ["--config", "nmnist", "--out", "{tmp}/ablation", "--positions", "E1"],
              ["--data-root"])
+
+
+@pytest.mark.slow  # each starts the program in a subprocess (torch and lava-dl imported each time)
+@pytest.mark.parametrize("script,argv,named", [
+    ("train/train.py", TRAIN + ["--epochs", "0"], ["--epochs", "expected an integer >= 1"]),
+    ("train/train.py", ["--config", "{tmp}/lr_fast.yaml", "--out", "{tmp}/run"], ["train.lr", "'fast'"]),
+    ("train/export.py", ["{tmp}/damaged"], ["{tmp}/damaged/checkpoint.pt", "not a readable checkpoint"]),
+    ("train/calibrate.py", ["{tmp}/damaged", "--epsilon", "1"], ["--epsilon", "[0, 1)"]),
+    ("train/ablation.py", ["--config", "nmnist", "--out", "{tmp}/ablation", "--positions", "E1"], ["--data-root"]),
+], ids=["train flag", "train config", "export", "calibrate", "ablation"])
+def test_each_program_refuses_as_a_user_runs_it(tmp_path, script, argv, named):
+    run_case(tmp_path, script, argv, named, process=True)
 
 
 # ---- the library side ------------------------------------------------------------------------------------

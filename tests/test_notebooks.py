@@ -7,7 +7,7 @@ registered on the machine, with the notebooks folder as its working directory
 a temporary folder passed in ``RAZOR_NB_OUT``; the folder is shared by the
 notebooks of one session and they run in name order, so notebook 02 deploys
 notebook 01's network instead of training its own (run alone, it trains a
-tiny one). Together they take about 5 minutes on 2 CPU cores (03, the ablation, 3 of them).
+tiny one). Together they take about 2.5 minutes on 2 CPU cores (03, the ablation, half of it).
 ``RAZOR_NB_CELL_TIMEOUT`` (seconds, default 1200) bounds every cell.
 
 The kernels run torch with one thread (``OMP_NUM_THREADS=1`` unless it is
@@ -79,6 +79,7 @@ def nb_out(tmp_path_factory):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("notebooks")  # one process, in name order: 02 deploys 01's network
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_executes(path, nb_out, monkeypatch):
     nbformat = pytest.importorskip("nbformat")

@@ -9,19 +9,13 @@ import pytest
 import torch
 
 from razor_lava.netfile import load_network_file
-from razor_lava.config import load_config
-from razor_lava.training.options import RunOptions
-from razor_lava.training.run import train
 
 ROOT = Path(__file__).parents[2]
 
 
 @pytest.mark.slow
-def test_calibrate_script_stores_the_table(tmp_path):
-    cfg = load_config("synthetic_small")
-    run = tmp_path / "run"
-    train(cfg, RunOptions(out=run, epochs=1, train_samples=40, test_samples=20, progress=False),
-          log=lambda *a: None)
+def test_calibrate_script_stores_the_table(copy_of_tiny_run):
+    run = copy_of_tiny_run
     r = subprocess.run([sys.executable, str(ROOT / "train" / "calibrate.py"), str(run), "--epsilon", "0.2"],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
