@@ -132,6 +132,23 @@ def test_optimise_writes_a_file_whose_test_numbers_are_the_report(net_file, opti
     assert rep["calibration_indices"] == sorted(rep["calibration_indices"])
 
 
+def test_a_pass_of_some_samples_taken_from_a_pass_of_more_is_their_own_pass(net_file):
+    """bench/optimise_nir_cnn.py counts the training split once and takes each calibration draw from it."""
+    from razor_lava.optimise import counted_pass
+
+    nf = load_network_file(net_file)
+    gated = with_gates(nf, {2: events_gate_at(nf, 2, 1)}, add=True)
+    frames = np.random.default_rng(0).binomial(1, 0.3, size=(9,) + nf.frame_spec.frame_shape).astype(np.uint8)
+    idx = np.array([7, 0, 4, 5])
+    whole, alone = counted_pass(gated, frames, sum_at=[5]), counted_pass(gated, frames[idx], sum_at=[5])
+    part = whole.take(idx)
+    assert np.array_equal(part.out, alone.out) and np.array_equal(part.sums[5], alone.sums[5])
+    for kind in ("events", "synops", "keep"):
+        got, want = getattr(part.counts, kind), getattr(alone.counts, kind)
+        assert sorted(got) == sorted(want) and all(np.array_equal(got[k], want[k]) for k in want), kind
+    assert part.counts.n_samples == 4 and part.counts.total() < whole.counts.total()
+
+
 def test_a_fixed_epsilon_is_one_calibration_without_a_search(net_file, tmp_path):
     code = cli.main([str(net_file), *FRAMING, "--out", str(tmp_path / "o.h5"), "--report", str(tmp_path / "o.json"),
                      "--cutoff-epsilon", "0.2", "--cutoff-window", "1", "--calibration-samples", "30",

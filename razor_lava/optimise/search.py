@@ -57,6 +57,11 @@ class Pass:
     out: np.ndarray
     sums: dict[int, np.ndarray] = field(default_factory=dict)
 
+    def take(self, idx) -> "Pass":
+        """The pass of the samples ``idx`` alone (every sample runs on its own: the same numbers)."""
+        idx = np.asarray(idx, dtype=np.int64)
+        return Pass(self.counts.take(idx), self.out[idx], {k: v[idx] for k, v in self.sums.items()})
+
 
 def counted_pass(nf: NetworkFile, frames: np.ndarray, sum_at=(), batch: int = 32) -> Pass:
     """``profile.operating_point.count_split`` plus the payload sums at the input of the layers ``sum_at``."""

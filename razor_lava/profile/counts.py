@@ -110,6 +110,15 @@ class SynopCounts:
                    frames_run=None if any(p.frames_run is None for p in parts) else
                    {i: cat("frames_run", i) for i in first.layers})
 
+    def take(self, idx) -> "SynopCounts":
+        """The counts of the samples ``idx`` (indices along axis 0, in that order)."""
+        idx = np.asarray(idx, dtype=np.int64)
+        pick = lambda d: {i: a[idx] for i, a in d.items()}  # noqa: E731
+        return SynopCounts(layers=list(self.layers), names=list(self.names), events=pick(self.events),
+                           synops=pick(self.synops), neurons=dict(self.neurons), dense_macs=dict(self.dense_macs),
+                           keep=pick(self.keep), n_frames=self.n_frames,
+                           frames_run=None if self.frames_run is None else pick(self.frames_run))
+
 
 concat = SynopCounts.concat
 
