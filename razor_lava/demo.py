@@ -23,6 +23,7 @@ from .cli.common import run_main
 from .configs import CONFIG_DIR
 from .data.framing import frame_many
 from .data.registry import DATASETS, frame_spec_for, open_split
+from .formatting import pct
 from .demo_report import markdown_report, summary_rows, table
 from .plots import plot_class_frames
 
@@ -174,7 +175,7 @@ def run(args, argv=None) -> int:
           f"(C x H x W x T, {data['window_ms']} ms frames)")
     print(f"  events per sample:    {data['events_per_sample_mean']:.0f} (mean)")
     if "idle_frame_fraction" in data:
-        print(f"  idle frames:          {100 * data['idle_frame_fraction']:.1f}% (what pruning should remove)")
+        print(f"  idle frames:          {pct(data['idle_frame_fraction'])} (what pruning should remove)")
 
     rcs = "the config's RCS weight" if args.rcs_alpha is None else f"RCS alpha {args.rcs_alpha}"
     print(f"\n[train] Razor SNN ({config_for(args.dataset).name}) in lava-dl SLAYER, {rcs}, "

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..plots import save_png
-from ..formatting import si
+from ..formatting import pct, ratio, si
 
 WITH, WITHOUT = "#1f77b4", "#b0b0b0"  # gates on: blue; gates off: grey
 CUTOFF = "#2ca02c"  # gates + Top-K cutoff: green
@@ -63,7 +63,7 @@ def plot_synops_per_frame(report: dict, path) -> Path:
     ax.legend(fontsize=8, loc="upper right", ncol=2)
     red = report.get("synops_reduction")
     ax.set_title(f"Synaptic operations per frame ({report['samples']} samples"
-                 + (f"; {red:.2f}x fewer in total with gates)" if red else ")"))
+                 + (f"; {ratio(red)} fewer in total with gates)" if red else ")"))
     if gates:
         ax = axes[1]
         for r, g in enumerate(gates):
@@ -111,7 +111,7 @@ def plot_synops_per_layer(report: dict, path) -> Path:
         ax.text(xi + 0.2, max(b, 1e-9) * (1.15 if log else 1) + (0 if log else 0.01 * top), si(b),
                 ha="center", va="bottom", fontsize=7, color=WITH)
         if b > 0 and a > b:
-            ax.text(xi, max(a, b) * (2.6 if log else 1) + (0 if log else 0.07 * top), f"{a / b:.2f}x",
+            ax.text(xi, max(a, b) * (2.6 if log else 1) + (0 if log else 0.07 * top), ratio(a / b),
                     ha="center", va="bottom", fontsize=8, fontweight="bold")
     ax.set_xticks(x, [f"{r['name']}\n(layer {r['layer']})" for r in rows], fontsize=8)
     ax.set_ylabel("synops per sample" + (" (log)" if log else ""))
@@ -136,16 +136,16 @@ def plot_totals(report: dict, path) -> Path:
     names = ["without gates", "with gates"] + (["gates + cutoff"] if cut else [])
     bars = a1.bar(range(len(vals)), vals, 0.6, color=[WITHOUT, WITH, CUTOFF][: len(vals)], edgecolor="#555555")
     for b, v, a in zip(bars, vals, accs):
-        a1.text(b.get_x() + b.get_width() / 2, v, f"{si(v)} synops\naccuracy {100 * a:.1f}%",
+        a1.text(b.get_x() + b.get_width() / 2, v, f"{si(v)} synops\naccuracy {pct(a)}",
                 ha="center", va="bottom", fontsize=9)
     a1.set_xticks(range(len(vals)), names)
     a1.set_ylim(0, max(vals + [1.0]) * 1.3)
     a1.set_ylabel("synops per sample")
     _count_axis(a1.yaxis)
     red = report.get("synops_reduction")
-    title = f"Totals: {red:.2f}x fewer synops with gates" if red else "Totals"
+    title = f"Totals: {ratio(red)} fewer synops with gates" if red else "Totals"
     if cut and cut["combined_reduction"]:
-        title += f",\n{cut['combined_reduction']:.2f}x with gates + cutoff"
+        title += f",\n{ratio(cut['combined_reduction'])} with gates + cutoff"
     a1.set_title(title, fontsize=10)
     a1.grid(axis="y", alpha=0.3)
 

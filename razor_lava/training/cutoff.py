@@ -6,6 +6,7 @@ import numpy as np
 from torch.utils.data import DataLoader
 
 from ..cutoff import calibrate, cutoff_metrics
+from ..formatting import pct, ratio
 from .evaluate import evaluate
 
 
@@ -46,7 +47,7 @@ def calibrate_run(net, val_set, test_set, epsilon: float, batch: int, device, lo
            "cutoff_accuracy_full": m["accuracy_full"], "mean_exit_step": m["mean_exit_step"],
            "timestep_reduction": m["timestep_reduction"], "exit_histogram": m["exit_histogram"],
            "cutoff_fallback_steps": table["fallback_steps"].tolist()}
-    log(f"cutoff (epsilon {epsilon}): test accuracy {100 * m['accuracy']:.1f}% "
-        f"(no cutoff {100 * m['accuracy_full']:.1f}%), mean exit step {m['mean_exit_step']:.2f}, "
-        f"{m['timestep_reduction']:.2f}x fewer timesteps")
+    log(f"cutoff (epsilon {epsilon}): test accuracy {pct(m['accuracy'])} "
+        f"(no cutoff {pct(m['accuracy_full'])}), mean exit step {m['mean_exit_step']:.2f}, "
+        f"{ratio(m['timestep_reduction'])} fewer timesteps")
     return table, row

@@ -34,6 +34,7 @@ from .evaluate import evaluate
 from .history import History
 from .losses import make_loss, synops_cost
 from .options import RunOptions, RunPlan
+from ..formatting import pct
 
 
 def seed_everything(seed: int) -> None:
@@ -208,8 +209,8 @@ def finish(ctx: RunContext, state: TrainState) -> dict:
               # mean training seconds per epoch (the epochs' own rows hold each one)
               "seconds_train": history.mean_seconds_train()}
     ctx.log(f"selected epoch {selected} ({cfg.train['select']}"
-            + (f", validation {100 * result['val_accuracy']:.1f}%" if result["val_accuracy"] is not None
-               else "") + f"): test {100 * ev['accuracy']:.1f}% on {len(splits.test)} samples")
+            + (f", validation {pct(result['val_accuracy'])}" if result["val_accuracy"] is not None
+               else "") + f"): test {pct(ev['accuracy'])} on {len(splits.test)} samples")
     cutoff = None
     if cfg.train["cutoff_epsilon"] is not None:
         cutoff, extra = calibrate_run(net, splits.val, splits.test, float(cfg.train["cutoff_epsilon"]),
