@@ -139,7 +139,7 @@ def _measure(args, imp, spec, nf, argv=None) -> dict:
     first_disagree = [r.get("index", i) for i, r in enumerate(rep["per_sample"]) if not r.get("equal", True)]
     return {
         "command": meta.short_command("bench/nir_paper_cnn.py", argv), "commit": meta.git_commit(),
-        "graph": str(args.nir), "data_root": str(args.data_root), "samples": len(frames),
+        "graph": meta.shown_path(args.nir), "data_root": meta.shown_path(args.data_root), "samples": len(frames),
         "framing": {"window_ms": spec.window_ms, "n_frames": spec.n_frames, "mode": spec.mode},
         "import_report": imp.report,
         "float_accuracy_reset_zero": float_acc["zero"], "float_accuracy_reset_subtract": float_acc["subtract"],

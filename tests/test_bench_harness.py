@@ -75,3 +75,20 @@ def test_no_bench_script_puts_bench_on_sys_path(script):
     text = (meta.REPO / "bench" / f"{script}.py").read_text()
     assert 'ROOT / "bench"))' not in text and "from bench import" not in text
     assert len(text.splitlines()) <= 350
+
+
+def test_paths_beside_the_checkout_are_shown_relative_to_it(tmp_path):
+    assert meta.shown_path(meta.REPO / "runs" / "x.h5") == "runs/x.h5"
+    assert meta.shown_path(meta.REPO.parent / "shared" / "data") == "../shared/data"
+    assert meta.shown_path(tmp_path) == str(tmp_path)
+
+
+@pytest.mark.parametrize("report", sorted([*(meta.REPO / "bench").glob("*.md"), *(meta.REPO / "bench").glob("*.json")]),
+                         ids=lambda p: p.name)
+def test_committed_reports_name_no_path_of_the_machine_that_wrote_them(report):
+    import re
+
+    text = report.read_text()
+    assert str(meta.REPO) not in text and str(meta.REPO.parent / "shared") not in text
+    found = re.findall(r"(?<![\w.])/[\w.-]+/[\w./-]*shared/data[\w./-]*", text)  # ../shared/data is fine
+    assert not found, f"{report.name} names the data by a machine path: {found[:3]}"

@@ -149,6 +149,32 @@ def test_a_pass_of_some_samples_taken_from_a_pass_of_more_is_their_own_pass(net_
     assert part.counts.n_samples == 4 and part.counts.total() < whole.counts.total()
 
 
+def test_the_cutoff_keeps_the_networks_own_answers_or_the_labels(net_file):
+    """target "answers": calibrated against the file's full-window answers (agreement 1.0 before, labels unused);
+    "labels": against the labels. The command offers the same two."""
+    from razor_lava.metrics import predict
+    from razor_lava.optimise import TARGETS, counted_pass, optimise
+
+    nf = load_network_file(net_file)
+    rng = np.random.default_rng(1)
+    frames = rng.binomial(1, 0.3, size=(40,) + nf.frame_spec.frame_shape).astype(np.uint8)
+    labels = rng.integers(0, 10, size=40)
+    p = counted_pass(nf, frames)
+    answers = predict(p.out)
+    assert not np.array_equal(answers, labels)  # else the two targets would be one
+    by = {t: optimise(nf, frames, labels, epsilon=0.0, target=t) for t in TARGETS}
+    assert by["answers"].calibration["accuracy_before"] == 1.0
+    assert by["labels"].calibration["accuracy_before"] == by["answers"].calibration["label_accuracy_before"] \
+        == float((answers == labels).mean())
+    assert np.array_equal(by["answers"].cutoff["beta"], cutoff_table(p.out, answers, 0.0)["beta"])
+    assert np.array_equal(by["labels"].cutoff["beta"], cutoff_table(p.out, labels, 0.0)["beta"])
+    # the same answers whatever the labels say
+    shuffled = optimise(nf, frames, rng.permutation(labels), epsilon=0.0, target="answers")
+    assert np.array_equal(shuffled.cutoff["beta"], by["answers"].cutoff["beta"])
+    action = next(a for a in cli.build_parser()._actions if a.dest == "cutoff_target")
+    assert sorted(action.choices) == sorted(TARGETS) and action.default == "answers"
+
+
 def test_a_fixed_epsilon_is_one_calibration_without_a_search(net_file, tmp_path):
     code = cli.main([str(net_file), *FRAMING, "--out", str(tmp_path / "o.h5"), "--report", str(tmp_path / "o.json"),
                      "--cutoff-epsilon", "0.2", "--cutoff-window", "1", "--calibration-samples", "30",
@@ -178,6 +204,7 @@ def _bad(capsys, argv, tmp_path):
     (["--cutoff-window", "3"], "--cutoff-window: only with --cutoff-epsilon"),
     (["--positions", "1"], "--positions: only with --gates events"),
     (["--gates", "events", "--positions", "4"], "layer 4 of"),
+    (["--cutoff-target", "truth"], "--cutoff-target: invalid choice: 'truth'"),
 ])
 def test_bad_options_exit_2_with_one_line(net_file, tmp_path, capsys, extra, message):
     line = _bad(capsys, [str(net_file), *FRAMING, "--out", str(tmp_path / "out.h5"),

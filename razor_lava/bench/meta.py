@@ -29,9 +29,14 @@ def minutes_log(t0: float | None = None):
 
 
 def shown_path(path) -> str:
-    """``path`` relative to the repository when it lies inside (reports are committed: no machine paths)."""
+    """``path`` relative to the repository when it lies inside or beside it (``../shared/data/...``): reports
+    are committed, so no machine paths."""
     p = Path(path).resolve()
-    return str(p.relative_to(REPO)) if p.is_relative_to(REPO) else str(path)
+    if p.is_relative_to(REPO):
+        return str(p.relative_to(REPO))
+    if p.is_relative_to(REPO.parent):
+        return os.path.relpath(p, REPO)
+    return str(path)
 
 
 def command_line(script: str, argv=None) -> str:

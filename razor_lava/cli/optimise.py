@@ -19,7 +19,10 @@ from --seed); the test split is only measured. --max-loss PTS (default 0.5) pick
 (epsilon x window grids, judged out of fold: calibrated on 4/5 of the calibration split, run on the rest) and,
 with --gates events, an events gate at each candidate layer input (--positions, default every weighted layer
 without a gate; k from the calibration split's own event counts), the one with the fewest synops whose
-calibration accuracy stays within PTS percentage points of the file's. --cutoff-epsilon E calibrates with E
+calibration accuracy stays within PTS percentage points of the file's. --cutoff-target answers (the default)
+judges the cutoff and the loss against the file's own answers over its full window: the cutoff exits where the
+answer is the one the network would give at the end, and PTS bounds the share of answers changed (so the
+accuracy lost too); labels the paper's rule, against the labels. --cutoff-epsilon E calibrates with E
 (thresholds widened by --cutoff-window frames) without a search; gates must then keep the accuracy of that
 cutoff within --max-loss. OPT.h5 holds the gates, the cutoff table and
 a fresh checksum; the report (--report, JSON) holds accuracy_before / _after, synops_before / _after,
@@ -38,7 +41,7 @@ from pathlib import Path
 from .common import existing_dir, integer, number, output_file, positive_int, run_main, seed_int
 
 
-def parse_args(argv=None):
+def build_parser() -> argparse.ArgumentParser:
     from .framing_args import add_frame_args
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -52,6 +55,9 @@ def parse_args(argv=None):
                          "only what the gates may lose against it)")
     ap.add_argument("--max-loss", type=number(0, 100),
                     help="allowed calibration accuracy loss in percentage points, in [0, 100] (default 0.5)")
+    ap.add_argument("--cutoff-target", default="answers", choices=["answers", "labels"],
+                    help="what the cutoff keeps: answers, the network's own answers over its full window "
+                         "(default); labels, the right answers (the paper's calibration)")
     ap.add_argument("--cutoff-window", type=integer(0, 1000), default=0,
                     help="with --cutoff-epsilon: widen each threshold over this many frames each side (default 0)")
     ap.add_argument("--gates", default="none", choices=["none", "events"],
@@ -65,6 +71,11 @@ def parse_args(argv=None):
     ap.add_argument("--test-samples", type=positive_int, help="measure on the first N test recordings (default all)")
     ap.add_argument("--no-progress", action="store_true")
     add_frame_args(ap, "how the data set is framed; stored in the file written")
+    return ap
+
+
+def parse_args(argv=None):
+    ap = build_parser()
     args = ap.parse_args(argv)
     if args.positions is not None and args.gates != "events":
         ap.error("--positions: only with --gates events")
@@ -138,7 +149,8 @@ def run(args) -> int:
     cal_frames, cal_labels = _frame(train, idx, spec)
     test_frames, test_labels = _frame(test, range(len(test)), spec)
     plan = opt.optimise(nf, cal_frames, cal_labels, epsilon=args.cutoff_epsilon, window=args.cutoff_window,
-                        max_loss=args.max_loss, gates=args.gates, positions=args.positions, log=say)
+                        max_loss=args.max_loss, gates=args.gates, positions=args.positions, log=say,
+                        target=args.cutoff_target)
     with removed_on_failure(Path(args.out).parent), removed_on_failure(Path(args.report).parent), \
             atomic_path(args.out) as tmp_net, atomic_path(args.report) as tmp_rep:
         write_operating_point(args.network, tmp_net, plan.gates, plan.cutoff, add=True, frame_spec=spec,
@@ -150,6 +162,7 @@ def run(args) -> int:
             "network": str(args.network), "out": str(args.out), "dataset": name, "frame_spec": spec,
             "calibration_seed": args.seed, "calibration_indices": [int(i) for i in idx],
             "settings": {"cutoff_epsilon": plan.epsilon, "cutoff_window": plan.window,
+                         "cutoff_target": args.cutoff_target,
                          "max_loss_pts": 0.5 if args.max_loss is None else args.max_loss,
                          "gates": args.gates, "gates_added": {str(k): {"method": "events", "k": v, "variant": "causal"}
                                                               for k, v in plan.added.items()},

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import DataFormatError, UsageError
+from ..metrics import accuracy, predict
 from ..netfile import NetworkFile
 from ..pruning.baselines import events_gate, fraction_pruned
 from ..pruning.params import PrunerParams
@@ -17,6 +18,7 @@ from .calibration import (_TOL, EPSILON_GRID, FOLDS, WINDOW_GRID, CutoffChoice, 
                           folds_of)
 
 FRACTIONS = (0.25, 0.5)  # frame fractions an events gate's candidate k prunes on the calibration split
+TARGETS = ("labels", "answers")  # what the cutoff is calibrated against (optimise's ``target``)
 
 def events_gate_at(nf: NetworkFile, layer: int, k: int) -> PrunerParams:
     """A causal ``events`` gate (keep frames with more than ``k`` events) at the input of ``layer``."""
@@ -134,8 +136,8 @@ def _gate_set(nf: NetworkFile, added: dict[int, int]) -> NetworkFile:
 
 def optimise(nf: NetworkFile, frames: np.ndarray, labels, *, epsilon: float | None = None, window: int = 0,
              max_loss: float | None = None, gates: str = "none", positions=None, fractions=FRACTIONS,
-             epsilons=EPSILON_GRID, windows=WINDOW_GRID, fold_seed: int = 0, log=None, base: Pass | None = None
-             ) -> Plan:
+             epsilons=EPSILON_GRID, windows=WINDOW_GRID, fold_seed: int = 0, log=None, base: Pass | None = None,
+             target: str = "labels") -> Plan:
     """Choose the gates and the cutoff of ``nf`` on the calibration split ``frames`` / ``labels``.
 
     ``epsilon`` (with ``window``): the cutoff is that calibration, no search; else ``max_loss`` (percentage
@@ -144,6 +146,13 @@ def optimise(nf: NetworkFile, frames: np.ndarray, labels, *, epsilon: float | No
     of that cutoff within ``max_loss``). ``base``: ``counted_pass(nf, frames, sum_at=candidate_positions(nf,
     positions))`` when the caller has it already (``bench/optimise_nir_cnn.py`` shares one between searches).
     ``log``: a callable taking a line of progress (None: quiet).
+
+    ``target`` is what the cutoff and the loss are judged against. "labels": the calibration labels (the
+    paper's rule: exit where the answer is right for good; the loss is accuracy lost). "answers": the file's
+    own answers over the full window, as it is (exit where the answer is the one it would give at the end; the
+    loss is the share of answers changed, which bounds the accuracy lost; labels are not used). A sample the
+    network gets wrong at the end never counts as right for good against its label, so with "labels" the few
+    samples it misses set the thresholds; with "answers" only the samples whose answer is not yet settled do.
     """
     say = log or (lambda line: None)
     labels = np.asarray(labels, dtype=np.int64)
@@ -155,18 +164,23 @@ def optimise(nf: NetworkFile, frames: np.ndarray, labels, *, epsilon: float | No
         max_loss = 0.5
     if not 0 <= max_loss <= 100:
         raise UsageError("--max-loss", f"expected percentage points in [0, 100], got {max_loss}")
+    if target not in TARGETS:
+        raise UsageError("--cutoff-target", f"expected one of {', '.join(TARGETS)}, got {target!r}")
     if nf.n_outputs < 2:
         raise DataFormatError(nf.path, f"the network has {nf.n_outputs} output: the cutoff needs 2 classes or more")
     fold = folds_of(labels, FOLDS, fold_seed)
     eps_grid, win_grid = ((epsilon,), (window,)) if epsilon is not None else (epsilons, windows)
     cands = candidate_positions(nf, positions) if gates == "events" else []
     tried: list[dict] = []
+    if base is None:
+        base = counted_pass(nf, frames, sum_at=cands)
+    label_accuracy = accuracy(predict(base.out), labels)
+    goal = labels if target == "labels" else predict(base.out)  # what "right" means for the cutoff and the loss
 
     def judge(added: dict[int, int]) -> tuple[Pass, list[CutoffChoice]]:
         point = _gate_set(nf, added)
-        p = base if base is not None and not added else \
-            counted_pass(point, frames, sum_at=[c for c in cands if c not in added])
-        rows = cutoff_options(point, p, labels, fold, eps_grid, win_grid)
+        p = base if not added else counted_pass(point, frames, sum_at=[c for c in cands if c not in added])
+        rows = cutoff_options(point, p, goal, fold, eps_grid, win_grid)
         for r in rows:
             tried.append({"gates": {int(k): int(v) for k, v in added.items()}} | r.to_dict())
         return p, rows
@@ -174,8 +188,8 @@ def optimise(nf: NetworkFile, frames: np.ndarray, labels, *, epsilon: float | No
     base_pass, base_rows = judge({})
     acc0 = base_rows[0].accuracy
     floor = acc0 - max_loss / 100
-    say(f"calibration split: {len(labels)} samples, accuracy {acc0:.4f} as the file is, "
-        f"{base_rows[0].synops:.4g} synops per sample")
+    say(f"calibration split: {len(labels)} samples, accuracy {label_accuracy:.4f} as the file is, "
+        f"{base_rows[0].synops:.4g} synops per sample; the cutoff judged against the {target}")
     if epsilon is not None:  # the setting asked for stands; gates must keep its accuracy within max_loss
         best = [r for r in base_rows if r.epsilon is not None][0]
         floor = best.accuracy - max_loss / 100
@@ -210,8 +224,10 @@ def optimise(nf: NetworkFile, frames: np.ndarray, labels, *, epsilon: float | No
     point = _gate_set(nf, added)
     cutoff = None
     if best.epsilon is not None:
-        cutoff = cutoff_table(current.out, labels, best.epsilon, best.window)
-    calibration = {"samples": int(len(labels)), "accuracy_before": acc0, "synops_before": base_rows[0].synops,
+        cutoff = cutoff_table(current.out, goal, best.epsilon, best.window)
+    # accuracy_*: against ``target`` (with "answers", agreement with the file's own answers: 1.0 before).
+    calibration = {"samples": int(len(labels)), "target": target, "label_accuracy_before": label_accuracy,
+                   "accuracy_before": acc0, "synops_before": base_rows[0].synops,
                    "accuracy_after_out_of_fold": best.accuracy, "synops_after_out_of_fold": best.synops,
                    "timesteps_after_out_of_fold": best.timesteps, "max_loss_pts": max_loss, "folds": FOLDS}
     return Plan(point.pruners, added, cutoff, best.epsilon, best.window, calibration, tried, current)
