@@ -57,7 +57,8 @@ def parse_args(argv=None):
     ap.add_argument("--calibration-samples", type=positive_int, default=800)
     ap.add_argument("--cutoff-loss", type=float, default=0.5, help="allowed calibration loss of the cutoff (pt)")
     ap.add_argument("--gates-loss", type=float, default=1.0, help="allowed calibration loss, cutoff + gates (pt)")
-    ap.add_argument("--positions", type=int, nargs="+", default=[5], help="layers whose input may get a gate")
+    ap.add_argument("--positions", type=int, nargs="+", default=[2, 3, 5],
+                    help="layers whose input may get a gate (default: every weighted layer but the first)")
     ap.add_argument("--lava", action="store_true", help="confirm the seed-0 cutoff + gates file on Lava")
     ap.add_argument("--out", type=output_file, default=str(REPO / "bench" / "OPTIMISE_NIR_CNN.md"))
     return ap.parse_args(argv)

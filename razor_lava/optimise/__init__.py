@@ -31,7 +31,7 @@ labels lost 1.3 pt at 3.06x (``bench/OPTIMISE_NIR_CNN.md``).
 gate, or the positions given), in layer order, an ``events`` gate (keep a frame with more than ``k``
 events; causal, so it adds no latency and the cutoff stops every layer at the exit frame) with ``k`` taken
 from the gate input's own distribution on the calibration split (the ``k`` that prunes ``FRACTIONS`` of the
-frames; ``k = 0`` drops only empty frames, which is free and saves nothing). A gate stays where, with the
+frames that carry events; ``k = 0`` drops only empty frames, which is free and saves nothing). A gate stays where, with the
 best cutoff re-chosen behind it, it spends fewer synops at no more than the allowed loss.
 
 ``calibration``: the calibration split and the cutoff fitted on it; ``search``: the gates and ``optimise``.

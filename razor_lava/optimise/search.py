@@ -17,7 +17,7 @@ from ..pruning.params import PrunerParams
 from .calibration import (_TOL, EPSILON_GRID, FOLDS, WINDOW_GRID, CutoffChoice, _pick, cutoff_options, cutoff_table,
                           folds_of)
 
-FRACTIONS = (0.25, 0.5)  # frame fractions an events gate's candidate k prunes on the calibration split
+FRACTIONS = (0.25, 0.5)  # fractions of the non-empty frames an events gate's candidate k prunes (calibration)
 TARGETS = ("labels", "answers")  # what the cutoff is calibrated against (optimise's ``target``)
 
 def events_gate_at(nf: NetworkFile, layer: int, k: int) -> PrunerParams:
@@ -199,7 +199,10 @@ def optimise(nf: NetworkFile, frames: np.ndarray, labels, *, epsilon: float | No
     current = base_pass
     for pos in cands:
         sums = current.sums[pos]
-        ks = sorted({int(np.quantile(sums, q, method="lower")) for q in fractions} - {0})
+        # k from the frames that carry events: behind an earlier gate most frames are empty, and quantiles over
+        # all of them would be 0 (a gate that drops only empty frames, which saves nothing).
+        busy = sums[sums > 0]
+        ks = sorted({int(np.quantile(busy, q, method="lower")) for q in fractions} - {0}) if busy.size else []
         say(f"layer {pos}: events k candidates {ks} (pruning "
             + ", ".join(f"{fraction_pruned(sums, k):.2f}" for k in ks) + " of its frames)")
         chosen = None
