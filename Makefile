@@ -39,7 +39,7 @@ demo: setup
 test: setup
 	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
-# The inner loop: every test but the slow and Lava ones (under a minute on 2 cores); CI runs `make test`.
+# The inner loop: every test but the slow and Lava ones (35 s on 2 cores: 824 tests); CI runs `make test`.
 test-fast: setup
 	$(PY) -m pytest $(XDIST) -m "not slow and not lava" $(PYTEST_ARGS)
 
