@@ -173,6 +173,8 @@ def test_the_cutoff_keeps_the_networks_own_answers_or_the_labels(net_file):
     assert np.array_equal(shuffled.cutoff["beta"], by["answers"].cutoff["beta"])
     action = next(a for a in cli.build_parser()._actions if a.dest == "cutoff_target")
     assert sorted(action.choices) == sorted(TARGETS) and action.default == "answers"
+    import inspect
+    assert inspect.signature(optimise).parameters["target"].default == action.default  # one default
 
 
 def test_a_fixed_epsilon_is_one_calibration_without_a_search(net_file, tmp_path):

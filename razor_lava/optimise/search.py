@@ -137,7 +137,7 @@ def _gate_set(nf: NetworkFile, added: dict[int, int]) -> NetworkFile:
 def optimise(nf: NetworkFile, frames: np.ndarray, labels, *, epsilon: float | None = None, window: int = 0,
              max_loss: float | None = None, gates: str = "none", positions=None, fractions=FRACTIONS,
              epsilons=EPSILON_GRID, windows=WINDOW_GRID, fold_seed: int = 0, log=None, base: Pass | None = None,
-             target: str = "labels") -> Plan:
+             target: str = "answers") -> Plan:
     """Choose the gates and the cutoff of ``nf`` on the calibration split ``frames`` / ``labels``.
 
     ``epsilon`` (with ``window``): the cutoff is that calibration, no search; else ``max_loss`` (percentage
