@@ -18,7 +18,8 @@ import torch
 
 from razor_lava.netfile.write import content_digest
 
-from netfiles import CONV, export_random  # tests/ is on sys.path
+from cli_in_process import main_in_process  # tests/ is on sys.path
+from netfiles import CONV, export_random
 
 ROOT = Path(__file__).resolve().parents[1]
 NMNIST = ROOT.parent / "shared" / "data" / "nmnist-small"
@@ -74,22 +75,7 @@ BAD_FILES = {
 
 def run(script: str, *args):
     """The program's ``main`` in this process (as its entry point calls it): exit code and stderr."""
-    import contextlib
-    import importlib
-    import io
-    import traceback
-
-    main = importlib.import_module(f"razor_lava.cli.{script.removesuffix('.py')}").main
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err):
-        try:
-            code = main([*map(str, args), "--no-progress"])
-        except SystemExit as e:  # argparse refuses a flag
-            code = e.code
-        except BaseException:  # what the entry point would print as a traceback
-            traceback.print_exc(file=err)
-            code = 1
-    return code, err.getvalue()
+    return main_in_process(script.removesuffix(".py"), [*map(str, args), "--no-progress"])
 
 
 def run_script(script: str, *args):

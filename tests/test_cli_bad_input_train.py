@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from cli_in_process import main_in_process
+
 from razor_lava.atomic import first_missing, removed_on_failure
 from razor_lava.configs import CONFIG_DIR
 from razor_lava.errors import DataFormatError, UsageError
@@ -57,7 +59,7 @@ def run_case(tmp: Path, script: str, argv: list[str], named: list[str], process:
                            text=True, timeout=300)
         code, err = r.returncode, r.stderr
     else:
-        code, err = _in_process(tmp, script, argv)
+        code, err = main_in_process(Path(script).stem, argv, cwd=tmp)
     assert code == 2, f"exit {code}\nstderr: {err}"
     assert "Traceback" not in err, err
     for text in named:
@@ -65,31 +67,6 @@ def run_case(tmp: Path, script: str, argv: list[str], named: list[str], process:
     after = snapshot(tmp)
     assert after == before, f"left behind or changed: {sorted(set(after) ^ set(before))}"
     return err
-
-
-def _in_process(cwd: Path, script: str, argv: list[str]) -> tuple[int, str]:
-    """``razor_lava.cli.<command>.main(argv)`` (what ``train/<command>.py`` runs) from ``cwd``: exit code and
-    stderr; an exception that escapes ``main`` is printed as the entry point would (a traceback)."""
-    import contextlib
-    import importlib
-    import io
-    import traceback
-
-    main = importlib.import_module(f"razor_lava.cli.{Path(script).stem}").main
-    err, here = io.StringIO(), os.getcwd()
-    os.chdir(cwd)
-    try:
-        with contextlib.redirect_stderr(err):
-            try:
-                code = main(argv)
-            except SystemExit as e:  # argparse refuses a flag
-                code = e.code
-            except BaseException:
-                traceback.print_exc(file=err)
-                code = 1
-    finally:
-        os.chdir(here)
-    return code, err.getvalue()
 
 
 TRAIN = ["--config", "synthetic_small", "--out", "{tmp}/run", "--no-progress"]
