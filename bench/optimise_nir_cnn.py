@@ -58,7 +58,7 @@ def parse_args(argv=None):
     ap.add_argument("--cutoff-loss", type=float, default=0.5, help="allowed calibration loss of the cutoff (pt)")
     ap.add_argument("--gates-loss", type=float, default=1.0, help="allowed calibration loss, cutoff + gates (pt)")
     ap.add_argument("--positions", type=int, nargs="+", default=[2, 3, 5],
-                    help="layers whose input may get a gate (default: every weighted layer but the first)")
+                    help="layers whose input may get a gate (default: the hidden layers 2, 3, 5; not the input layer 1 nor the output layer 6)")
     ap.add_argument("--lava", action="store_true", help="confirm the seed-0 cutoff + gates file on Lava")
     ap.add_argument("--out", type=output_file, default=str(REPO / "bench" / "OPTIMISE_NIR_CNN.md"))
     return ap.parse_args(argv)
@@ -90,11 +90,9 @@ def run(args) -> int:
     import torch
 
     from razor_lava import optimise as opt
-    from razor_lava.atomic import write_text_atomic
-    from razor_lava.data.framing import frame_many
+    from razor_lava.data.framing import FrameSpec, frame_many
     from razor_lava.data.registry import open_split
     from razor_lava.interop.nir_import import write_network_file
-    from razor_lava.data.framing import FrameSpec
     from razor_lava.metrics import predict
     from razor_lava.netfile import load_network_file, write_operating_point
     from razor_lava.profile.operating_point import count_split, summarise

@@ -174,8 +174,9 @@ def optimise(nf: NetworkFile, frames: np.ndarray, labels, *, epsilon: float | No
     tried: list[dict] = []
     if base is None:
         base = counted_pass(nf, frames, sum_at=cands)
-    label_accuracy = accuracy(predict(base.out), labels)
-    goal = labels if target == "labels" else predict(base.out)  # what "right" means for the cutoff and the loss
+    answers = predict(base.out)  # the file's own answers over its full window
+    label_accuracy = accuracy(answers, labels)
+    goal = labels if target == "labels" else answers  # what "right" means for the cutoff and the loss
 
     def judge(added: dict[int, int]) -> tuple[Pass, list[CutoffChoice]]:
         point = _gate_set(nf, added)

@@ -19,7 +19,7 @@ from netfiles import SMALL_CONV, random_frames  # tests/ is on sys.path
 
 from razor_lava.cli import train as cli
 from razor_lava.data.framing import FrameSpec
-from razor_lava.errors import DataFormatError, UsageError
+from razor_lava.errors import UsageError
 from razor_lava.config import parse_config
 from razor_lava.model.network import RazorNet
 from razor_lava.model.reference import reference_network
