@@ -58,7 +58,8 @@ def parse_args(argv=None):
     ap.add_argument("--cutoff-loss", type=float, default=0.5, help="allowed calibration loss of the cutoff (pt)")
     ap.add_argument("--gates-loss", type=float, default=1.0, help="allowed calibration loss, cutoff + gates (pt)")
     ap.add_argument("--positions", type=int, nargs="+", default=[2, 3, 5],
-                    help="layers whose input may get a gate (default: the hidden layers 2, 3, 5; not the input layer 1 nor the output layer 6)")
+                    help="layers whose input may get a gate (default: the hidden layers 2, 3, 5; not the input "
+                         "layer 1 nor the output layer 6)")
     ap.add_argument("--lava", action="store_true", help="confirm the seed-0 cutoff + gates file on Lava")
     ap.add_argument("--out", type=output_file, default=str(REPO / "bench" / "OPTIMISE_NIR_CNN.md"))
     return ap.parse_args(argv)
@@ -161,7 +162,8 @@ def run(args) -> int:
                                         "timesteps": sg["timesteps"],
                                         "frames_pruned_per_gate": sg["frames_pruned_per_gate"]},
                                "fixed_window": window_point(nf, c_test, o_test, test_labels, tw_g)}
-        say(f"cutoff + gates: test {sg['accuracy']:.3f}, {ratio(before['synops'] / sg['synops'])}, gates {plan_g.added}")
+        say(f"cutoff + gates: test {sg['accuracy']:.3f}, {ratio(before['synops'] / sg['synops'])}, "
+            f"gates {plan_g.added}")
         if seed == args.seeds[0]:
             tried0 = plan_g.tried
         seeds.append(row)
