@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from cli_in_process import main_in_process
+from interrupted import failing_epoch
 
 from razor_lava.atomic import first_missing, removed_on_failure
 from razor_lava.configs import CONFIG_DIR
@@ -238,28 +239,19 @@ def test_a_run_that_fails_before_its_first_checkpoint_leaves_no_folder(tmp_path,
     from razor_lava.training import loop, run as run_mod
 
     cfg = load_config("synthetic_small")
-    real_epoch, calls = loop.train_epoch, {"n": 0}
-
-    def fails_in_epoch(n):
-        def epoch(*a, **k):
-            calls["n"] += 1
-            if calls["n"] == n:
-                raise DataFormatError("sample 3", "a bad sample")
-            return real_epoch(*a, **k)
-        return epoch
-
+    real_epoch = loop.train_epoch
+    fails_in_epoch = lambda n: failing_epoch(real_epoch, n, DataFormatError("sample 3", "a bad sample"))  # noqa: E731
     monkeypatch.setattr(loop, "train_epoch", fails_in_epoch(1))
     with pytest.raises(DataFormatError):
         run_mod.train(cfg, _opts(tmp_path / "new" / "run"), log=lambda *a: None)
     assert not (tmp_path / "new").exists()  # the run folder and the parent it created are gone
     (tmp_path / "old").mkdir()
     (tmp_path / "old" / "notes.txt").write_text("mine")
-    calls["n"] = 0
+    monkeypatch.setattr(loop, "train_epoch", fails_in_epoch(1))
     with pytest.raises(DataFormatError):
         run_mod.train(cfg, _opts(tmp_path / "old"), log=lambda *a: None)
     assert snapshot(tmp_path / "old") == {"notes.txt": b"mine"}  # a folder that existed is left as it was
     # After a finished epoch the run is resumable: its folder and checkpoint stay.
-    calls["n"] = 0
     monkeypatch.setattr(loop, "train_epoch", fails_in_epoch(2))
     with pytest.raises(DataFormatError):
         run_mod.train(cfg, _opts(tmp_path / "cut", epochs=2), log=lambda *a: None)

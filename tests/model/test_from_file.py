@@ -29,6 +29,8 @@ from razor_lava.training.from_file import config_from_network_file, load_into
 from razor_lava.training.options import RunOptions
 from razor_lava.training.run import train
 
+from interrupted import failing_epoch  # tests/ is on sys.path
+
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = FrameSpec((32, 32, 2), window_ms=10, n_frames=12, size=(8, 8))  # the synthetic sensor binned to 8 x 8
 CLASSES = [str(i) for i in range(10)]
@@ -145,15 +147,7 @@ def test_a_from_run_resumes_to_the_same_result(tmp_path, monkeypatch):
 
     full = train(cfg, opts("full"), log=lambda *a: None)
     real = run_mod.train_epoch
-    calls = {"n": 0}
-
-    def dies_in_epoch_two(*a, **k):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt
-        return real(*a, **k)
-
-    monkeypatch.setattr(run_mod, "train_epoch", dies_in_epoch_two)
+    monkeypatch.setattr(run_mod, "train_epoch", failing_epoch(real, 2, KeyboardInterrupt()))
     with pytest.raises(KeyboardInterrupt):
         train(cfg, opts("cut"), log=lambda *a: None)
     monkeypatch.setattr(run_mod, "train_epoch", real)

@@ -20,6 +20,8 @@ from razor_lava.training.losses import make_loss
 from razor_lava.training.options import RunOptions
 from razor_lava.training.run import train
 
+from interrupted import failing_epoch  # tests/ is on sys.path
+
 TINY = {
     "data": {"dataset": "synthetic"},
     "input": [2, 16, 16],
@@ -74,16 +76,8 @@ def small_cfg():
 def test_interrupted_run_resumes_to_the_same_result(tmp_path, small_cfg, monkeypatch):
     full = train(small_cfg, small_options(tmp_path, "full"), log=lambda *a: None)
 
-    calls = {"n": 0}
     real_epoch = run_mod.train_epoch
-
-    def dies_in_epoch_two(*a, **k):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt
-        return real_epoch(*a, **k)
-
-    monkeypatch.setattr(run_mod, "train_epoch", dies_in_epoch_two)
+    monkeypatch.setattr(run_mod, "train_epoch", failing_epoch(real_epoch, 2, KeyboardInterrupt()))
     with pytest.raises(KeyboardInterrupt):
         train(small_cfg, small_options(tmp_path, "cut"), log=lambda *a: None)
     ckpt = torch.load(tmp_path / "cut" / "checkpoint.pt", weights_only=True)
