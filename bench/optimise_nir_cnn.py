@@ -42,7 +42,7 @@ import numpy as np
 from razor_lava.bench import meta
 from razor_lava.bench.datasets import DEFAULT_NMNIST_ROOT, NIR_PAPER_CNN
 from razor_lava.bench.report import write_report
-from razor_lava.cli.common import output_file, positive_int, run_main
+from razor_lava.cli.common import number, output_file, positive_int, run_main
 from razor_lava.formatting import pct, ratio
 
 REPO = meta.REPO
@@ -55,8 +55,10 @@ def parse_args(argv=None):
     ap.add_argument("--work", default="runs/optimise-nir-cnn", help="folder for the imported and optimised files")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--calibration-samples", type=positive_int, default=800)
-    ap.add_argument("--cutoff-loss", type=float, default=0.5, help="allowed calibration loss of the cutoff (pt)")
-    ap.add_argument("--gates-loss", type=float, default=1.0, help="allowed calibration loss, cutoff + gates (pt)")
+    ap.add_argument("--cutoff-loss", type=number(0, 100), default=0.5,
+                    help="allowed calibration loss of the cutoff (pt)")
+    ap.add_argument("--gates-loss", type=number(0, 100), default=1.0,
+                    help="allowed calibration loss, cutoff + gates (pt)")
     ap.add_argument("--positions", type=int, nargs="+", default=[2, 3, 5],
                     help="layers whose input may get a gate (default: the hidden layers 2, 3, 5; not the input "
                          "layer 1 nor the output layer 6)")
