@@ -30,7 +30,9 @@ samples): they must be equal.
 Writes ``--out`` (markdown), ``.json`` (every point: ``{"datasets": {name: {"points": [...],
 "best": {...}}}}``) and ``.png`` (accuracy against synop reduction, one curve per method), atomically.
 Runs live in ``--work/<dataset>/<point>/seed<k>``; a finished run of the same network is reused, an
-interrupted one resumed; ``--jobs 2`` trains two at once, one CPU thread each.
+interrupted one resumed; ``--jobs 2`` trains two at once, one CPU thread each. A call on some of the data sets
+(``--datasets synthetic``) keeps the others' sections of the report already at ``--out``, each with the date
+and command that measured it (``razor_lava/bench/frontier_result.py``).
 """
 
 from __future__ import annotations
@@ -46,8 +48,9 @@ from razor_lava.bench.datasets import BASE_CONFIGS as CONFIGS, required_data_roo
 # The operating points and the report live in the harness; their names are re-exported here (tests).
 from razor_lava.bench.frontier_points import (  # noqa: F401
     CUTOFF_EPSILONS, INFERENCE_RATIOS, LABELS, MAX_LOSS, SWAPS, aggregate, best_point, events_k_for, label,
-    lava_check, measure_run, public, variants)
+    lava_check, measure_run, variants)
 from razor_lava.bench.frontier_report import markdown, pareto, plot  # noqa: F401
+from razor_lava.bench.frontier_result import DatasetFrontier, FrontierResult, Measured
 from razor_lava.bench.jobs import run_dir, sweep, threads_per_job, train_or_reuse
 from razor_lava.bench.report import write_report as write_outputs
 from razor_lava.cli.common import existing_dir, output_file, positive_int, run_main
@@ -70,11 +73,12 @@ POINTS = {
         ("E2-frozen-r50-ste", {"positions": "E2", "ratio": 0.5, "train_mode": "ste", "freeze": True}, (0,)),
     ],
     "synthetic": [
-        # One seed: a synthetic run takes 15-20 min of a core here (bench/RECIPE_synthetic.md has E3 over 3).
-        ("E1", {"positions": "E1"}, (0,)),
+        # A synthetic run takes 15-20 min of a core here: E1 and the best point over every seed, the others
+        # on seed 0 (bench/RECIPE_synthetic.md has the shipped config over 3).
+        ("E1", {"positions": "E1"}, ALL),
         ("E3-r30-soft", {}, (0,)),  # the shipped config
         ("E2-r50-ste", {"positions": "E2", "ratio": 0.5, "train_mode": "ste"}, (0,)),
-        ("E3-r50-ste", {"ratio": 0.5, "train_mode": "ste"}, (0,)),
+        ("E3-r50-ste", {"ratio": 0.5, "train_mode": "ste"}, ALL),
     ],
 }
 QUICK_POINTS = [("E1", {"positions": "E1"}, (0,)),
@@ -182,31 +186,42 @@ def run(args, argv=None) -> int:
 def _run(args, argv) -> int:
     t0 = time.perf_counter()
     say = meta.minutes_log(t0)
+    earlier = earlier_report(args)  # read first: a report that cannot be kept stops the call before training
     splits = {d: load_splits(args, d) for d in args.datasets}
     jobs = [j for d in args.datasets for j in jobs_for(args, d, QUICK_POINTS if args.quick else POINTS[d],
                                                          splits[d][0][0])]
     say(f"{len(jobs)} runs ({', '.join(args.datasets)}), {args.jobs} at a time")
     runs = sweep(train_job, jobs, args.jobs)
-    results = {}
+    result = FrontierResult()
     for d in args.datasets:
         val, test = splits[d]
         rows = [r for run_ in runs if run_["dataset"] == d
                 for r in measure_run(run_, val, test, say, args.inference_ratios, args.epsilons)]
         points = aggregate(rows)
         e1 = next(p for p in points if p["method"] == LABELS["E1"] and not p["cutoff"])
-        ds = {"points": points, "e1": {"accuracy": e1["accuracy"], "synops": e1["synops"], "seeds": e1["seeds"]},
-              "train_samples": _train_samples(runs, d), "val_samples": int(len(val[1])),
-              "test_samples": int(len(test[1]))}
-        ds["best"], ds["best_without_cutoff"] = best_point(points, None), best_point(points, False)
-        if ds["best"] is not None:
+        ds = DatasetFrontier(
+            points=points, e1={"accuracy": e1["accuracy"], "synops": e1["synops"], "seeds": e1["seeds"]},
+            train_samples=_train_samples(runs, d), val_samples=int(len(val[1])), test_samples=int(len(test[1])),
+            best=best_point(points, None), best_without_cutoff=best_point(points, False),
+            measured=Measured(date=meta.today(), machine=meta.short_machine(),
+                              command=meta.short_command("bench/frontier.py", argv),
+                              minutes=(time.perf_counter() - t0) / 60, seeds=list(args.seeds),
+                              commit=meta.git_commit()))
+        if ds.best is not None:
             say(f"{d}: Lava check of the best point on {args.lava_samples} test samples")
-            ds["lava"] = lava_check(ds["best"], test, args.lava_samples, Path(args.work), d)
-        results[d] = ds
-    meta_ = {"date": meta.today(), "machine": meta.short_machine(),
-             "command": meta.short_command("bench/frontier.py", argv), "minutes": (time.perf_counter() - t0) / 60,
-             "seeds": args.seeds, "commit": meta.git_commit()}
-    write_report(results, meta_, Path(args.out))
+            ds.lava = lava_check(ds.best, test, args.lava_samples, Path(args.work), d)
+        result.datasets[d] = ds
+    write_report(result.keeping(earlier), Path(args.out))
     return 0
+
+
+def earlier_report(args) -> FrontierResult:
+    """The report at ``--out`` whose other data sets' sections this call keeps (none when every data set is
+    measured, or no report is there yet)."""
+    path = Path(args.out).with_suffix(".json")
+    if set(args.datasets) == set(CONFIGS) or not path.exists():
+        return FrontierResult()
+    return FrontierResult.load(path)
 
 
 def _train_samples(runs, dataset) -> int:
@@ -215,12 +230,10 @@ def _train_samples(runs, dataset) -> int:
     return int(res["train_samples"] + res["val_samples"])
 
 
-def write_report(results: dict, meta_: dict, out: Path) -> None:
+def write_report(result: FrontierResult, out: Path) -> None:
     """The markdown, the JSON (every point, without the rows they aggregate) and the picture."""
-    clean = {d: {k: ([public(p) for p in v] if k == "points" else public(v) if isinstance(v, dict) and k.startswith("best")
-                     else v) for k, v in ds.items()} for d, ds in results.items()}
-    write_outputs(out, {"meta": meta_, "datasets": clean}, markdown(results, meta_),
-                  plot=lambda path: plot(results, path), alt="accuracy vs synops", echo=True)
+    write_outputs(out, result.to_json(), markdown(result), plot=lambda path: plot(result, path),
+                  alt="accuracy vs synops", echo=True)
 
 
 def main(argv=None) -> int:

@@ -1,16 +1,18 @@
 """bench/frontier.py: the aggregation over seeds and the choice of the best point on the validation split
-(fast, hand-made rows), and one ``--quick`` run end to end (slow: trains three tiny runs, checks Lava)."""
+(fast, hand-made rows), the report kept per data set, and one ``--quick`` run end to end (slow: trains three
+tiny runs, checks Lava)."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 import bench_scripts
+from razor_lava.bench.frontier_result import FrontierReportError, FrontierResult, Measured
 
-
-
+COMMITTED = Path(__file__).resolve().parents[1] / "bench" / "FRONTIER.json"
 frontier = bench_scripts.load("frontier")
 
 
@@ -77,3 +79,41 @@ def test_quick_frontier_writes_every_point_and_checks_the_best_one_on_lava(tmp_p
     text = out.read_text()
     assert "python bench/frontier.py --quick" in text and "FRONTIER.png" in text
     assert out.with_suffix(".png").stat().st_size > 10_000
+
+
+def test_a_call_on_one_data_set_keeps_the_other_sections_with_their_own_date_and_command(tmp_path):
+    committed = FrontierResult.load(COMMITTED)
+    assert set(committed.datasets) == {"synthetic", "nmnist"}
+    assert all(ds.measured.command.startswith("python bench/frontier.py") for ds in committed.datasets.values())
+    old_nmnist = committed.datasets["nmnist"]
+    new = FrontierResult({"synthetic": committed.datasets["synthetic"]})
+    new.datasets["synthetic"].measured = Measured(date="2099-01-01", machine="m", command="cmd --datasets synthetic",
+                                                  minutes=1.0, seeds=[0, 1, 2])
+    merged = new.keeping(committed)
+    assert list(merged.datasets) == list(committed.datasets)  # the earlier order
+    assert merged.datasets["nmnist"] is old_nmnist and merged.datasets["synthetic"] is new.datasets["synthetic"]
+    # Round trip through the JSON the bench writes: every number and each section's record survive.
+    out = tmp_path / "F.md"
+    frontier.write_report(merged, out)
+    back = FrontierResult.load(out.with_suffix(".json"))
+    assert back.to_json() == json.loads(json.dumps(merged.to_json()))
+    text = out.read_text()
+    assert "Measured 2099-01-01 on m (1 min), seeds [0, 1, 2]: `cmd --datasets synthetic`" in text
+    assert f"Measured {old_nmnist.measured.date} " in text
+    # Every table row of the kept section is the one the committed report shows.
+    shown = (COMMITTED.with_suffix(".md")).read_text()
+    nmnist_rows = [ln for ln in text.split("## nmnist")[1].splitlines() if ln.startswith("| ") and "---" not in ln]
+    assert len(nmnist_rows) == len(old_nmnist.points) + 1 and all(ln in shown for ln in nmnist_rows)
+
+
+@pytest.mark.parametrize("content", ["not json", '{"datasets": {"nmnist": {"points": []}}}'])
+def test_a_report_that_cannot_be_kept_stops_the_call_before_any_training(tmp_path, capsys, content):
+    out = tmp_path / "FRONTIER.md"
+    out.with_suffix(".json").write_text(content)
+    with pytest.raises(FrontierReportError):
+        FrontierResult.load(out.with_suffix(".json"))
+    code = frontier.main(["--datasets", "synthetic", "--work", str(tmp_path / "work"), "--out", str(out),
+                          "--cache-dir", str(tmp_path / "cache")])
+    err = capsys.readouterr().err
+    assert code == 2 and "not a frontier report" in err and str(out.with_suffix(".json")) in err
+    assert not (tmp_path / "work").exists() and out.with_suffix(".json").read_text() == content

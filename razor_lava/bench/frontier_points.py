@@ -174,7 +174,3 @@ def lava_check(point: dict, test, n: int, work: Path, dataset: str) -> dict:
             "output_agreement": rep["agreement"], "synops_agreement": rep["synops_agreement"],
             "lava_synops_per_sample": rep["lava_synops_per_sample"], "frontier_synops_per_sample": expected,
             "equal": bool(rep["synops_agreement"] == 1.0 and rep["lava_synops_per_sample"] == expected)}
-
-
-def public(p: dict) -> dict:
-    return {k: v for k, v in p.items() if not k.startswith("_")}

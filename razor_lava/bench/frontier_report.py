@@ -7,13 +7,13 @@ from pathlib import Path
 
 from ..formatting import pct, points, ratio, si
 from .frontier_points import MAX_LOSS, fmt_settings
+from .frontier_result import FrontierResult
 
 
-def markdown(results: dict, meta: dict) -> str:
+def markdown(result: FrontierResult) -> str:
     lines = ["# The accuracy-vs-synops frontier: Razor against trivial baselines", "",
-             f"Measured {meta['date']} on {meta['machine']}, side by side in one run ({meta['minutes']:.0f} min; "
-             "finished runs in `--work` are reused, not retrained).", f"Command: `{meta['command']}`", "",
-             "Every number is the SLAYER fixed-point reference with the synop counters, which Lava's counters equal "
+             "Each data set's points are measured side by side in one run of the command under its heading "
+             "(finished runs in `--work` are reused, not retrained). Every number is the SLAYER fixed-point reference with the synop counters, which Lava's counters equal "
              "sample for sample (checked below on the best point). Synops are per test sample and include what a "
              "Top-K cutoff spends before its answer. 'reduction' is E1's synops / the point's on the same seeds; "
              "accuracy is the mean over those seeds (test split); the best point is chosen on the validation split "
@@ -21,13 +21,16 @@ def markdown(results: dict, meta: dict) -> str:
              "on all of E1's seeds). Baselines 'in Razor's "
              "place' replace the trained gates of a Razor run at the same position and fraction of frames; "
              "'(trained)' ones were in the network's place during training too.", ""]
-    for name, ds in results.items():
-        lines += [f"## {name}", "", f"{ds['train_samples']} training samples ({ds['val_samples']} of them the "
-                  f"validation split), {ds['test_samples']} test samples; E1 {pct(ds['e1']['accuracy'])} at "
-                  f"{si(ds['e1']['synops'])} synops per sample (seeds {ds['e1']['seeds']}).", ""]
+    for name, ds in result.datasets.items():
+        m = ds.measured
+        lines += [f"## {name}", "", f"Measured {m.date} on {m.machine} ({m.minutes:.0f} min), seeds {m.seeds}: "
+                  f"`{m.command}`", "",
+                  f"{ds.train_samples} training samples ({ds.val_samples} of them the "
+                  f"validation split), {ds.test_samples} test samples; E1 {pct(ds.e1['accuracy'])} at "
+                  f"{si(ds.e1['synops'])} synops per sample (seeds {ds.e1['seeds']}).", ""]
         for title, key in (("Best point (Razor or a baseline, cutoff allowed)", "best"),
                            ("Best point without the cutoff", "best_without_cutoff")):
-            b = ds.get(key)
+            b = getattr(ds, key)
             if b is None:
                 lines += [f"**{title}**: none within {100 * MAX_LOSS:.0f} pt of E1 on validation.", ""]
                 continue
@@ -35,7 +38,7 @@ def markdown(results: dict, meta: dict) -> str:
                       f"**{ratio(b['synops_reduction'])} fewer synops** than E1 at {pct(b['accuracy'])} test accuracy "
                       f"({points(b['accuracy'] - b['accuracy_e1'])} vs E1), {pct(b['frames_pruned'])} of "
                       f"frames pruned, {b['timesteps']:.1f} timesteps; seeds {b['seeds']}.", ""]
-        lava = ds.get("lava")
+        lava = ds.lava
         if lava:
             lines += [f"Lava check of the best point (seed {lava['seed']}, {lava['samples']} test samples streamed): "
                       f"synops per sample {si(lava['lava_synops_per_sample'])} on Lava, "
@@ -44,7 +47,7 @@ def markdown(results: dict, meta: dict) -> str:
                       f"{pct(lava['synops_agreement'])}, outputs {pct(lava['output_agreement'])}).", ""]
         lines += ["| method | run | settings | cutoff eps | test accuracy | vs E1 | synops/sample | reduction | "
                   "frames pruned | timesteps | seeds |", "|---|---|---|---|---|---|---|---|---|---|---|"]
-        for p in sorted(ds["points"], key=lambda p: (p["method"], p["run"], -p["synops_reduction"])):
+        for p in sorted(ds.points, key=lambda p: (p["method"], p["run"], -p["synops_reduction"])):
             s = {k: v for k, v in p["settings"].items() if k != "cutoff_epsilon"}
             lines.append(f"| {p['method']} | {p['run']} | {fmt_settings(s)} | {p['settings']['cutoff_epsilon'] or ''} "
                          f"| {pct(p['accuracy'])} +- {pct(p['accuracy_std'])} | "
@@ -65,22 +68,22 @@ def pareto(points: list[dict]) -> list[dict]:
     return front[::-1]
 
 
-def plot(results: dict, path: Path) -> Path:
+def plot(result: FrontierResult, path: Path) -> Path:
     """Test accuracy against synop reduction per data set: each method's points (faint) and its Pareto
     front (line); filled markers and solid lines with the cutoff, hollow and dashed without."""
     from matplotlib.figure import Figure
 
     from ..plots import save_png
 
-    fig = Figure(figsize=(6.5 * len(results), 5.0))
-    axes = fig.subplots(1, len(results), squeeze=False)[0]
+    fig = Figure(figsize=(6.5 * len(result.datasets), 5.0))
+    axes = fig.subplots(1, len(result.datasets), squeeze=False)[0]
     colors = {}
-    for ax, (name, ds) in zip(axes, results.items()):
-        acc_e1 = 100 * ds["e1"]["accuracy"]
+    for ax, (name, ds) in zip(axes, result.datasets.items()):
+        acc_e1 = 100 * ds.e1["accuracy"]
         ax.axhline(acc_e1, color="k", lw=0.8, ls=":")
         ax.axhline(acc_e1 - 100 * MAX_LOSS, color="k", lw=0.8, ls="--", label="E1 - 1 pt")
         groups: dict[tuple, list] = {}
-        for p in ds["points"]:
+        for p in ds.points:
             groups.setdefault((p["method"], p["cutoff"]), []).append(p)
         for (method, cut), ps in sorted(groups.items()):
             color = colors.setdefault(method, f"C{len(colors) % 10}")
@@ -90,7 +93,7 @@ def plot(results: dict, path: Path) -> Path:
             ax.plot([p["synops_reduction"] for p in front], [100 * p["accuracy"] for p in front],
                     "-o" if cut else "--o", color=color, mfc=color if cut else "white", ms=5, lw=1.2,
                     label=f"{method}{' + cutoff' if cut else ''}")
-        best = ds.get("best")
+        best = ds.best
         if best:
             ax.plot(best["synops_reduction"], 100 * best["accuracy"], "*", color="k", ms=14, label="best (validation)")
         ax.set(xscale="log", xlabel="synops reduction vs E1 (x, log)", ylabel="test accuracy, %", title=name,
