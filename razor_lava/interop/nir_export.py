@@ -41,11 +41,8 @@ NON_SQUARE_NOTE = ("a conv layer has a non-square kernel, whose output shape nir
 
 
 def pool_weight(s: LayerSpec) -> float | None:
-    """The shared weight of a conv that is a sum pool (depthwise, one weight, kernel = stride, no padding), else None.
-
-    razor_lava builds its pool layers so (``model/network.py``); any conv of that form is one, whoever made it.
-    """
-    if s.type != "conv" or s.layer.as_pool(s.in_shape[0]) is None or np.ptp(s.weight) != 0:
+    """The shared weight of a conv that is a sum pool (``LayerSpec.is_pool``), else None."""
+    if not s.is_pool:
         return None
     return float(weight_to_slayer(s.weight.ravel()[0]))
 

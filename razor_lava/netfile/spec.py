@@ -87,6 +87,13 @@ class LayerSpec:
         return self.type in WEIGHTED  # a file has no pool layers: razor_lava writes them as convs
 
     @property
+    def is_pool(self) -> bool:
+        """A sum pool written as a conv: depthwise, one shared weight, kernel = stride, no padding. razor_lava
+        writes its pool layers so (``layers.Pool.as_conv``); any conv of that form is one, whoever made it."""
+        return (self.type == "conv" and self.weight is not None and self.layer.as_pool(self.in_shape[0]) is not None
+                and np.ptp(self.weight) == 0)
+
+    @property
     def layer(self) -> Layer:
         """The typed layer (``razor_lava.layers``): geometry, fan-out, the SLAYER block it builds."""
         if self.type == "conv":

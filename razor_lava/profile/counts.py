@@ -159,15 +159,8 @@ def fanout_maps(nf: NetworkFile) -> dict[int, np.ndarray]:
 
 
 def layer_names(nf: NetworkFile) -> dict[int, str]:
-    """Layer index -> e.g. ``conv1``; a razor_lava pool (a depthwise conv in the file) is ``pool3``."""
-    cfg_layers = (nf.config or {}).get("layers") or []
-    names = {}
-    for s in nf.weighted():
-        # Layer k is the k-th config entry (1-based) in razor_lava files.
-        is_pool = nf.format_version is not None and s.index <= len(cfg_layers) and \
-            cfg_layers[s.index - 1].get("type") == "pool"
-        names[s.index] = f"pool{s.index}" if is_pool else s.name
-    return names
+    """Layer index -> e.g. ``conv1``; a sum pool written as a conv (``LayerSpec.is_pool``) is ``pool3``."""
+    return {s.index: f"pool{s.index}" if s.is_pool else s.name for s in nf.weighted()}
 
 
 def build_counts(nf: NetworkFile, events: dict, synops: dict, keep: dict, n_frames: int,

@@ -224,3 +224,21 @@ def test_counter_process_refuses_a_wrong_fanout():
         SynopCounter(in_shape=(3, 2, 2), fanout=np.ones((2, 2, 3)), n_frames=4)
     with pytest.raises(ConfigError, match="n_frames"):
         SynopCounter(in_shape=(5,), fanout=np.ones(5), n_frames=0)
+
+
+def test_a_pool_is_named_from_the_file_layer_not_from_the_config(case_file):
+    """A sum pool is a depthwise conv of one shared weight in the file; a file with no razor_lava config (a
+    lava-dl file) names it so too, and a depthwise conv whose weights differ stays a conv."""
+    from dataclasses import replace
+
+    from razor_lava.profile.counts import layer_names
+
+    nf = case_file("conv-window")
+    plain = replace(nf, config=None, format_version=None)
+    assert layer_names(plain) == layer_names(nf) == {1: "conv1", 2: "conv2", 3: "pool3", 5: "dense5", 6: "dense6"}
+    pool = nf.layer(3)
+    assert pool.is_pool and not nf.layer(2).is_pool
+    w = pool.weight.copy()
+    w.flat[0] += 1
+    layers = [replace(s, weight=w) if s.index == 3 else s for s in nf.layers]
+    assert layer_names(replace(plain, layers=layers))[3] == nf.layer(3).name != "pool3"
