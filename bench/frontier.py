@@ -50,7 +50,7 @@ from razor_lava.bench.frontier_points import (  # noqa: F401
     CUTOFF_EPSILONS, INFERENCE_RATIOS, LABELS, MAX_LOSS, SWAPS, aggregate, best_point, events_k_for, label,
     lava_check, measure_run, variants)
 from razor_lava.bench.frontier_report import markdown, pareto, plot  # noqa: F401
-from razor_lava.bench.frontier_result import DatasetFrontier, FrontierResult, Measured
+from razor_lava.bench.frontier_result import DatasetFrontier, FrontierResult
 from razor_lava.bench.jobs import run_dir, sweep, threads_per_job, train_or_reuse
 from razor_lava.bench.report import write_report as write_outputs
 from razor_lava.cli.common import existing_dir, output_file, positive_int, run_main
@@ -203,10 +203,7 @@ def _run(args, argv) -> int:
             points=points, e1={"accuracy": e1["accuracy"], "synops": e1["synops"], "seeds": e1["seeds"]},
             train_samples=_train_samples(runs, d), val_samples=int(len(val[1])), test_samples=int(len(test[1])),
             best=best_point(points, None), best_without_cutoff=best_point(points, False),
-            measured=Measured(date=meta.today(), machine=meta.short_machine(),
-                              command=meta.short_command("bench/frontier.py", argv),
-                              minutes=(time.perf_counter() - t0) / 60, seeds=list(args.seeds),
-                              commit=meta.git_commit()))
+            measured=meta.Measured.now("bench/frontier.py", argv, t0, args.seeds))
         if ds.best is not None:
             say(f"{d}: Lava check of the best point on {args.lava_samples} test samples")
             ds.lava = lava_check(ds.best, test, args.lava_samples, Path(args.work), d)

@@ -26,15 +26,20 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from razor_lava.bench import meta
 from razor_lava.bench.jobs import train_or_reuse
-from razor_lava.bench.report import write_report
+from razor_lava.bench.report import md_table, write_report
 from razor_lava.cli.common import output_dir, output_file, positive_int, run_main
 from razor_lava.formatting import pct
+
+if TYPE_CHECKING:  # torch is imported when measuring, not for --help
+    from razor_lava.interop.crosscheck import Agreement
 
 CONFIG = "synthetic_nir"
 QUICK = {"epochs": 1, "train_samples": 120, "test_samples": 40}
@@ -108,7 +113,42 @@ def layers_bytes_equal(path_a: Path, path_b: Path) -> bool:
     return a.keys() == b.keys() and all(a[k].dtype == b[k].dtype and np.array_equal(a[k], b[k]) for k in a)
 
 
-def measure(run_dir: Path, samples: int | None) -> dict:
+@dataclass
+class RoundTrip:
+    """Network file -> NIR -> ``nir.read`` -> import, of one run."""
+
+    differences: list[str]  # what differs in weights, neurons, pruners, cutoff (empty: nothing)
+    identical_slayer_outputs: int  # test samples whose SLAYER outputs (gates on) are identical
+    netx_layers_bytes_equal: bool  # the re-imported file's netx layers against the run's
+    pruners: list[int]
+    cutoff: bool
+
+
+@dataclass
+class NirRun:
+    """One seed's run: its round trip and Norse's agreement with razor_lava's SLAYER path (gates off)."""
+
+    run: str
+    samples: int
+    nir_nodes: list[str]
+    round_trip: RoundTrip
+    norse: Agreement
+    seconds_slayer: float
+    seconds_norse: float
+    accuracy_slayer_gated: float
+
+    @property
+    def seed(self) -> str:
+        return Path(self.run).name
+
+
+@dataclass
+class NirResult:
+    runs: list[NirRun]
+    measured: meta.Measured
+
+
+def measure(run_dir: Path, samples: int | None) -> NirRun:
     """Round trip and Norse agreement of one trained run."""
     import nir
     import torch
@@ -142,42 +182,37 @@ def measure(run_dir: Path, samples: int | None) -> dict:
     t0 = time.perf_counter()
     other = run_norse(norse_module(graph), x)
     norse_s = time.perf_counter() - t0
-    agreement = compare(slayer, other, n_layers=len(nf.weighted()), labels=labels)
     same_outputs = [bool(torch.equal(trained[i], imported[i])) for i in range(len(x))]
-    return {"run": str(run_dir), "samples": int(len(x)), "nir_nodes": list(graph.nodes),
-            "round_trip": {"differences": diffs, "identical_slayer_outputs": int(sum(same_outputs)),
-                           "netx_layers_bytes_equal": layers_bytes_equal(run_dir / "network.h5", back_path),
-                           "pruners": sorted(nf.pruners), "cutoff": nf.cutoff is not None},
-            "norse": agreement.__dict__ | {"seconds_slayer": slayer_s, "seconds_norse": norse_s},
-            "accuracy_slayer_gated": float((trained.sum(-1).argmax(1).numpy() == labels).mean())}
+    return NirRun(run=meta.shown_path(run_dir), samples=int(len(x)), nir_nodes=list(graph.nodes),
+                  round_trip=RoundTrip(differences=diffs, identical_slayer_outputs=int(sum(same_outputs)),
+                                       netx_layers_bytes_equal=layers_bytes_equal(run_dir / "network.h5", back_path),
+                                       pruners=sorted(nf.pruners), cutoff=nf.cutoff is not None),
+                  norse=compare(slayer, other, n_layers=len(nf.weighted()), labels=labels),
+                  seconds_slayer=slayer_s, seconds_norse=norse_s,
+                  accuracy_slayer_gated=float((trained.sum(-1).argmax(1).numpy() == labels).mean()))
 
 
-def report(results: list[dict], cmd: str) -> str:
-    def mean_std(key):
-        v = np.array([r["norse"][key] for r in results], dtype=float)
-        return pct(v.mean()) + (f" +- {100 * v.std():.1f}" if len(v) > 1 else "")
-
-    lines = ["# NIR: round trip and cross-framework agreement", "", f"Command: `{cmd}`", "",
+def markdown(result: NirResult) -> str:
+    runs = result.runs
+    agreement = np.array([r.norse.prediction_agreement for r in runs], dtype=float)
+    spread = f" +- {100 * agreement.std():.1f}" if len(agreement) > 1 else ""
+    lines = ["# NIR: round trip and cross-framework agreement", "", result.measured.line(), "",
              f"Network: config `{CONFIG}` (conv-conv-pool-dense-dense, CUBA neurons, Razor gates at E3), trained on "
-             "the embedded synthetic set; seeds " + ", ".join(str(Path(r['run']).name) for r in results) + ".", "",
-             "## Round trip (network file -> NIR -> nir.read -> import)", "",
-             "| seed | samples | differences (weights, neurons, pruners, cutoff) | identical SLAYER outputs, gates on "
-             "| netx layers of the re-imported file byte-equal |", "|---|---|---|---|---|"]
-    for r in results:
-        rt = r["round_trip"]
-        lines.append(f"| {Path(r['run']).name} | {r['samples']} | {len(rt['differences']) or 'none'} | "
-                     f"{rt['identical_slayer_outputs']} / {r['samples']} | {'yes' if rt['netx_layers_bytes_equal'] else 'no'} |")
-    lines += ["", "## Norse 1.1 running the NIR graph vs razor_lava's SLAYER path (gates off)", "",
-              "| seed | prediction agreement (delay-aligned) | naive (all T steps) | output spikes equal | "
-              "identical spike trains | accuracy SLAYER | accuracy Norse | SLAYER s | Norse s |",
-              "|---|---|---|---|---|---|---|---|---|"]
-    for r in results:
-        a = r["norse"]
-        lines.append(f"| {Path(r['run']).name} | {pct(a['prediction_agreement'])} | {pct(a['naive_agreement'])} | "
-                     f"{pct(a['spike_agreement'])} | {a['identical_samples']} / {a['samples']} | "
-                     f"{pct(a['accuracy_slayer'])} | {pct(a['accuracy_other'])} | {a['seconds_slayer']:.1f} | "
-                     f"{a['seconds_norse']:.1f} |")
-    lines += ["", f"Prediction agreement over the seeds: {mean_std('prediction_agreement')} (target >= 95%).", "",
+             "the embedded synthetic set; seeds " + ", ".join(r.seed for r in runs) + ".", "",
+             "## Round trip (network file -> NIR -> nir.read -> import)", ""]
+    lines += md_table(["seed", "samples", "differences (weights, neurons, pruners, cutoff)",
+                       "identical SLAYER outputs, gates on", "netx layers of the re-imported file byte-equal"],
+                      [[r.seed, r.samples, len(r.round_trip.differences) or "none",
+                        f"{r.round_trip.identical_slayer_outputs} / {r.samples}",
+                        "yes" if r.round_trip.netx_layers_bytes_equal else "no"] for r in runs])
+    lines += ["", "## Norse 1.1 running the NIR graph vs razor_lava's SLAYER path (gates off)", ""]
+    lines += md_table(["seed", "prediction agreement (delay-aligned)", "naive (all T steps)", "output spikes equal",
+                       "identical spike trains", "accuracy SLAYER", "accuracy Norse", "SLAYER s", "Norse s"],
+                      [[r.seed, pct(r.norse.prediction_agreement), pct(r.norse.naive_agreement),
+                        pct(r.norse.spike_agreement), f"{r.norse.identical_samples} / {r.norse.samples}",
+                        pct(r.norse.accuracy_slayer), pct(r.norse.accuracy_other), f"{r.seconds_slayer:.1f}",
+                        f"{r.seconds_norse:.1f}"] for r in runs])
+    lines += ["", f"Prediction agreement over the seeds: {pct(agreement.mean())}{spread} (target >= 95%).", "",
               "Delay-aligned: Norse's output at step t against SLAYER's at t + L (L weighted layers: SLAYER and "
               "Loihi delay each layer by one step, NIR and Norse do not; the graph's metadata says "
               "`delay_per_layer: 1`). Naive: both counted over all T steps. The spikes that differ come from "
@@ -186,14 +221,15 @@ def report(results: list[dict], cmd: str) -> str:
 
 
 def run(args, argv=None) -> int:
-    results = []
+    t0 = time.perf_counter()
+    runs = []
     for seed in args.seeds:
         run_dir = train_run(Path(args.work) / f"seed{seed}", seed, args.quick)
-        results.append(measure(run_dir, args.samples))
-        print(json.dumps({"seed": seed, "round_trip": results[-1]["round_trip"],
-                          "prediction_agreement": results[-1]["norse"]["prediction_agreement"]}), flush=True)
-    cmd = meta.short_command("bench/nir_interop.py", argv)
-    write_report(args.out, {"command": cmd, "results": results, "commit": meta.git_commit()}, report(results, cmd))
+        runs.append(measure(run_dir, args.samples))
+        print(json.dumps({"seed": seed, "round_trip": asdict(runs[-1].round_trip),
+                          "prediction_agreement": runs[-1].norse.prediction_agreement}), flush=True)
+    result = NirResult(runs, meta.Measured.now("bench/nir_interop.py", argv, t0, args.seeds))
+    write_report(args.out, {"measured": result.measured, "results": result.runs}, markdown(result))
     print(args.out)
     return 0
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 import bench_scripts
-from razor_lava.bench.frontier_result import FrontierReportError, FrontierResult, Measured
+from razor_lava.bench.frontier_result import FrontierReportError, FrontierResult
+from razor_lava.bench.meta import Measured
 
 COMMITTED = Path(__file__).resolve().parents[1] / "bench" / "FRONTIER.json"
 frontier = bench_scripts.load("frontier")

@@ -22,9 +22,7 @@ def markdown(result: FrontierResult) -> str:
              "place' replace the trained gates of a Razor run at the same position and fraction of frames; "
              "'(trained)' ones were in the network's place during training too.", ""]
     for name, ds in result.datasets.items():
-        m = ds.measured
-        lines += [f"## {name}", "", f"Measured {m.date} on {m.machine} ({m.minutes:.0f} min), seeds {m.seeds}: "
-                  f"`{m.command}`", "",
+        lines += [f"## {name}", "", ds.measured.line(), "",
                   f"{ds.train_samples} training samples ({ds.val_samples} of them the "
                   f"validation split), {ds.test_samples} test samples; E1 {pct(ds.e1['accuracy'])} at "
                   f"{si(ds.e1['synops'])} synops per sample (seeds {ds.e1['seeds']}).", ""]

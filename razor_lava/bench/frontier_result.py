@@ -13,22 +13,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..errors import RazorLavaError
+from .meta import Measured
 
 
 class FrontierReportError(RazorLavaError):
     """A frontier report that cannot be read back (not JSON, or not a frontier's)."""
-
-
-@dataclass(frozen=True)
-class Measured:
-    """When, where and by which command a section was measured."""
-
-    date: str
-    machine: str
-    command: str
-    minutes: float
-    seeds: list[int]
-    commit: str | None = None
 
 
 def _public(p: dict | None) -> dict | None:
@@ -63,8 +52,7 @@ class DatasetFrontier:
         """``measured``: the section's own record, or the report's (a report of one call has one)."""
         return cls(points=d["points"], e1=d["e1"], train_samples=d["train_samples"], val_samples=d["val_samples"],
                    test_samples=d["test_samples"], best=d.get("best"), best_without_cutoff=d.get("best_without_cutoff"),
-                   lava=d.get("lava"), measured=Measured(**{k: v for k, v in measured.items()
-                                                            if k in Measured.__dataclass_fields__}))
+                   lava=d.get("lava"), measured=Measured.from_json(measured))
 
 
 @dataclass

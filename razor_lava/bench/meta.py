@@ -8,6 +8,7 @@ import shlex
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -133,3 +134,33 @@ def machine_info() -> dict:
 def short_machine() -> str:
     """One line: ``x86_64, 2 CPU cores, Python 3.10.13``."""
     return f"{platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}"
+
+
+@dataclass(frozen=True)
+class Measured:
+    """When, where and by which command a bench's result (or one section of it) was measured."""
+
+    date: str
+    machine: str
+    command: str
+    minutes: float
+    seeds: list[int] | None = None
+    commit: str | None = None
+
+    @classmethod
+    def now(cls, script: str, argv, t0: float, seeds=None) -> "Measured":
+        """This call's record: ``script`` run with ``argv`` (this process's when None) since ``t0``
+        (``time.perf_counter()``)."""
+        return cls(date=today(), machine=short_machine(), command=short_command(script, argv),
+                   minutes=(time.perf_counter() - t0) / 60, seeds=None if seeds is None else list(seeds),
+                   commit=git_commit())
+
+    @classmethod
+    def from_json(cls, d: dict) -> "Measured":
+        """From a report's JSON (keys it does not know, e.g. an older report's, are left out)."""
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+    def line(self) -> str:
+        """``Measured <date> on <machine> (<m> min)[, seeds [...]]: `<command>` ``: a report's line."""
+        seeds = "" if self.seeds is None else f", seeds {self.seeds}"
+        return f"Measured {self.date} on {self.machine} ({self.minutes:.0f} min){seeds}: `{self.command}`"
