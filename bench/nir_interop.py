@@ -36,7 +36,8 @@ from razor_lava.bench import meta
 from razor_lava.bench.jobs import train_or_reuse
 from razor_lava.bench.report import md_table, write_report
 from razor_lava.cli.common import output_dir, output_file, positive_int, run_main
-from razor_lava.formatting import pct
+from razor_lava.formatting import pct, spread
+from razor_lava.metrics import Spread
 
 if TYPE_CHECKING:  # torch is imported when measuring, not for --help
     from razor_lava.interop.crosscheck import Agreement
@@ -194,8 +195,7 @@ def measure(run_dir: Path, samples: int | None) -> NirRun:
 
 def markdown(result: NirResult) -> str:
     runs = result.runs
-    agreement = np.array([r.norse.prediction_agreement for r in runs], dtype=float)
-    spread = f" +- {100 * agreement.std():.1f}" if len(agreement) > 1 else ""
+    agreement = Spread.of(r.norse.prediction_agreement for r in runs)
     lines = ["# NIR: round trip and cross-framework agreement", "", result.measured.line(), "",
              f"Network: config `{CONFIG}` (conv-conv-pool-dense-dense, CUBA neurons, Razor gates at E3), trained on "
              "the embedded synthetic set; seeds " + ", ".join(r.seed for r in runs) + ".", "",
@@ -212,7 +212,7 @@ def markdown(result: NirResult) -> str:
                         pct(r.norse.spike_agreement), f"{r.norse.identical_samples} / {r.norse.samples}",
                         pct(r.norse.accuracy_slayer), pct(r.norse.accuracy_other), f"{r.seconds_slayer:.1f}",
                         f"{r.seconds_norse:.1f}"] for r in runs])
-    lines += ["", f"Prediction agreement over the seeds: {pct(agreement.mean())}{spread} (target >= 95%).", "",
+    lines += ["", f"Prediction agreement over the seeds: {spread(agreement)} (mean +- std; target >= 95%).", "",
               "Delay-aligned: Norse's output at step t against SLAYER's at t + L (L weighted layers: SLAYER and "
               "Loihi delay each layer by one step, NIR and Norse do not; the graph's metadata says "
               "`delay_per_layer: 1`). Naive: both counted over all T steps. The spikes that differ come from "

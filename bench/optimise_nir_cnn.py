@@ -43,7 +43,8 @@ from razor_lava.bench import meta
 from razor_lava.bench.datasets import DEFAULT_NMNIST_ROOT, NIR_PAPER_CNN
 from razor_lava.bench.report import write_report
 from razor_lava.cli.common import number, output_file, positive_int, run_main
-from razor_lava.formatting import pct, ratio
+from razor_lava.formatting import pct, ratio, spread
+from razor_lava.metrics import Spread
 
 REPO = meta.REPO
 
@@ -201,8 +202,7 @@ def POINTS(args):  # noqa: N802  (report key, name, allowed calibration loss)
 
 
 def _ms(values) -> str:
-    v = np.asarray(values, dtype=float)
-    return f"{v.mean():.2f} +- {v.std(ddof=1) if len(v) > 1 else 0.0:.2f}"
+    return spread(Spread.of(values), lambda v: f"{v:.2f}")
 
 
 def _write(args, before, seeds, tried, lava) -> None:

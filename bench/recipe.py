@@ -20,17 +20,18 @@ interrupted bench continues. ``--jobs 2`` trains two runs at once, one CPU threa
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from razor_lava.bench import meta
 from razor_lava.bench.datasets import BASE_CONFIGS as CONFIGS, required_data_root
 from razor_lava.bench.jobs import run_dir, sweep, threads_per_job
-from razor_lava.bench.report import write_report
+from razor_lava.bench.report import md_table, write_report
 from razor_lava.cli.common import existing_dir, output_file, positive_int, run_main
-from razor_lava.formatting import pct, points, ratio
+from razor_lava.formatting import pct, points, ratio, spread
+from razor_lava.metrics import Spread
 
 ROOT = meta.REPO
 
@@ -119,53 +120,70 @@ def train_one(job: dict) -> dict:
     return {"variant": job["variant"], "seed": job["seed"], **result}
 
 
-def mean_std(values) -> tuple[float, float]:
-    values = [v for v in values if v is not None]
-    if not values:
-        return float("nan"), float("nan")
-    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+@dataclass
+class VariantRow:
+    """One variant over its seeds; each number a ``Spread`` (mean, sample std) of the runs' own."""
+
+    variant: str
+    change: str
+    seeds: list[int]
+    test_accuracy: Spread  # each run on the epoch its validation split selected
+    val_accuracy: Spread
+    selected_epoch: Spread
+    train_minutes: Spread
+    cutoff_accuracy: Spread  # NaN without a cutoff table
+    timestep_reduction: Spread
+    frames_pruned: Spread
+    per_seed_test_accuracy: list[float]
 
 
-def summarise(runs: list[dict], variants) -> list[dict]:
+@dataclass
+class RecipeResult:
+    dataset: str
+    config: str
+    train_samples: int  # the validation split included
+    val_samples: int
+    test_samples: int
+    rows: list[VariantRow]
+    runs: list[dict]  # each run's result (training.jobs), with its variant and seed
+    measured: meta.Measured
+
+
+def summarise(runs: list[dict], variants) -> list[VariantRow]:
     rows = []
     for name in variants:
         rs = [r for r in runs if r["variant"] == name]
-        row = {"variant": name, "change": VARIANTS[name][0], "seeds": [r["seed"] for r in rs]}
-        for key in ("test_accuracy", "val_accuracy", "selected_epoch", "train_minutes", "cutoff_accuracy",
-                    "timestep_reduction", "frames_pruned_mean"):
-            row[key], row[key + "_std"] = mean_std([r.get(key) for r in rs])
-        row["per_seed_test_accuracy"] = [r["test_accuracy"] for r in rs]
-        rows.append(row)
+        of = lambda key: Spread.of(r.get(key) for r in rs)  # noqa: E731
+        rows.append(VariantRow(
+            variant=name, change=VARIANTS[name][0], seeds=[r["seed"] for r in rs], test_accuracy=of("test_accuracy"),
+            val_accuracy=of("val_accuracy"), selected_epoch=of("selected_epoch"), train_minutes=of("train_minutes"),
+            cutoff_accuracy=of("cutoff_accuracy"), timestep_reduction=of("timestep_reduction"),
+            frames_pruned=of("frames_pruned_mean"), per_seed_test_accuracy=[r["test_accuracy"] for r in rs]))
     return rows
 
 
-def markdown(rows: list[dict], meta: dict) -> str:
-    def pm(row, key, fmt=pct):
-        return f"{fmt(row[key])} +- {fmt(row[key + '_std'])}"
-
-    base = next((r for r in rows if r["variant"] == "recipe"), None)
-    lines = [f"# Training recipe ablation: {meta['dataset']}", "",
-             f"Measured {meta['date']} on {meta['machine']} ({meta['minutes']:.0f} min for this call; runs already "
-             "finished in `--work` are resumed, i.e. re-evaluated, not retrained; 'train min/run' is the sum of "
-             "the epochs' own seconds, measured while other runs shared the 2 cores).",
-             f"Command: `{meta['command']}`", "",
-             f"Config `{meta['config']}`; {meta['train_samples']} training samples ({meta['val_samples']} of them "
-             f"carved off as the validation split), {meta['test_samples']} test samples; seeds {meta['seeds']}. "
-             "Test accuracy is mean +- std over the seeds, each on the epoch the validation split selected.", "",
-             "| variant | change | test accuracy | vs recipe | val accuracy | selected epoch | frames pruned | "
-             "cutoff accuracy | cutoff timestep reduction | train min/run |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        delta = "" if base is None or r is base else points(r["test_accuracy"] - base["test_accuracy"])
-        lines.append(f"| {r['variant']} | {r['change']} | {pm(r, 'test_accuracy')} | {delta} | "
-                     f"{pm(r, 'val_accuracy')} | {r['selected_epoch']:.0f} | {pct(r['frames_pruned_mean'])} | "
-                     f"{pm(r, 'cutoff_accuracy')} | {ratio(r['timestep_reduction'])} | {r['train_minutes']:.1f} |")
+def markdown(result: RecipeResult) -> str:
+    rows = result.rows
+    base = next((r for r in rows if r.variant == "recipe"), None)
+    lines = [f"# Training recipe ablation: {result.dataset}", "", result.measured.line(), "",
+             "Runs already finished in `--work` are resumed, i.e. re-evaluated, not retrained; 'train min/run' is "
+             "the sum of the epochs' own seconds, measured while other runs shared the 2 cores.", "",
+             f"Config `{result.config}`; {result.train_samples} training samples ({result.val_samples} of them "
+             f"carved off as the validation split), {result.test_samples} test samples; seeds {result.measured.seeds}. "
+             "Test accuracy is mean +- std over the seeds, each on the epoch the validation split selected.", ""]
+    lines += md_table(
+        ["variant", "change", "test accuracy", "vs recipe", "val accuracy", "selected epoch", "frames pruned",
+         "cutoff accuracy", "cutoff timestep reduction", "train min/run"],
+        [[r.variant, r.change, spread(r.test_accuracy),
+          "" if base is None or r is base else points(r.test_accuracy.mean - base.test_accuracy.mean),
+          spread(r.val_accuracy), f"{r.selected_epoch.mean:.0f}", pct(r.frames_pruned.mean), spread(r.cutoff_accuracy),
+          ratio(r.timestep_reduction.mean), f"{r.train_minutes.mean:.1f}"] for r in rows])
     lines += ["", "Per seed test accuracy: " + "; ".join(
-        f"{r['variant']} " + ", ".join(pct(a) for a in r["per_seed_test_accuracy"]) for r in rows), ""]
+        f"{r.variant} " + ", ".join(pct(a) for a in r.per_seed_test_accuracy) for r in rows), ""]
     return "\n".join(lines)
 
 
-def plot(rows: list[dict], path: Path, title: str) -> Path:
+def plot(rows: list[VariantRow], path: Path, title: str) -> Path:
     """Test accuracy per variant, mean with the std over seeds as error bars, each seed as a dot."""
     from matplotlib.figure import Figure
 
@@ -174,13 +192,13 @@ def plot(rows: list[dict], path: Path, title: str) -> Path:
     fig = Figure(figsize=(1.2 * len(rows) + 2, 3.6))
     ax = fig.subplots()
     xs = range(len(rows))
-    ax.bar(xs, [100 * r["test_accuracy"] for r in rows], yerr=[100 * r["test_accuracy_std"] for r in rows],
+    ax.bar(xs, [100 * r.test_accuracy.mean for r in rows], yerr=[100 * r.test_accuracy.std for r in rows],
            color="#1f77b4", alpha=0.75, capsize=4)
     for x, r in zip(xs, rows):
-        ax.plot([x] * len(r["per_seed_test_accuracy"]), [100 * a for a in r["per_seed_test_accuracy"]], "k.")
-    low = min(min(r["per_seed_test_accuracy"], default=1) for r in rows)
+        ax.plot([x] * len(r.per_seed_test_accuracy), [100 * a for a in r.per_seed_test_accuracy], "k.")
+    low = min(min(r.per_seed_test_accuracy, default=1) for r in rows)
     ax.set(xticks=list(xs), ylabel="test accuracy, %", title=title, ylim=(max(0, 100 * low - 10), 100))
-    ax.set_xticklabels([r["variant"] for r in rows], rotation=20)
+    ax.set_xticklabels([r.variant for r in rows], rotation=20)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return save_png(fig, path)
@@ -227,16 +245,14 @@ def run(args, argv=None) -> int:
     print(f"{len(jobs)} runs ({len(args.variants)} variants x {len(args.seeds)} seeds), {args.jobs} at a time",
           flush=True)
     runs = sweep(train_one, jobs, args.jobs)
-    rows = summarise(runs, args.variants)
     first = runs[0]
-    meta_ = {"dataset": args.dataset, "config": args.config, "seeds": args.seeds, "date": meta.today(),
-             "machine": meta.short_machine(), "command": meta.short_command("bench/recipe.py", argv),
-             "minutes": (time.perf_counter() - t0) / 60, "train_samples": first["train_samples"] + first["val_samples"],
-             "val_samples": first["val_samples"], "test_samples": first["test_samples"], "commit": meta.git_commit()}
+    result = RecipeResult(dataset=args.dataset, config=args.config,
+                          train_samples=first["train_samples"] + first["val_samples"], val_samples=first["val_samples"],
+                          test_samples=first["test_samples"], rows=summarise(runs, args.variants), runs=runs,
+                          measured=meta.Measured.now("bench/recipe.py", argv, t0, args.seeds))
     title = f"{args.dataset}: test accuracy over seeds {args.seeds}"
-    write_report(args.out, {"meta": meta_, "rows": rows, "runs": runs}, markdown(rows, meta_),
-                 plot=lambda path: plot(rows, path, title), alt="test accuracy per variant",
-                 before="\nPer seed test accuracy", echo=True)
+    write_report(args.out, result, markdown(result), plot=lambda path: plot(result.rows, path, title),
+                 alt="test accuracy per variant", before="\nPer seed test accuracy", echo=True)
     return 0
 
 

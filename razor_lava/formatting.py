@@ -4,7 +4,8 @@
 - ``pct(x)``: a fraction as a percentage: ``pct(0.915) == "91.5%"``;
 - ``ratio(x)``: a reduction or speed-up: ``ratio(1.234) == "1.23x"``;
 - ``seconds(s)``: a duration in seconds: ``"3.100"``, or ``"2.50e-03"`` below 0.01;
-- ``points(d)``: a difference of two fractions in percentage points: ``points(-0.015) == "-1.5 pt"``.
+- ``points(d)``: a difference of two fractions in percentage points: ``points(-0.015) == "-1.5 pt"``;
+- ``spread(s, fmt)``: a mean +- std over seeds (``metrics.Spread``), each through ``fmt``: ``"95.0% +- 2.0%"``.
 
 Each gives ``"n/a"`` for a missing value (``None``) or one that is not finite
 (a ratio whose denominator was 0), so a table never shows ``nan`` or ``inf``.
@@ -17,7 +18,7 @@ import math
 
 NA = "n/a"
 
-__all__ = ["NA", "pct", "points", "ratio", "seconds", "si"]
+__all__ = ["NA", "pct", "points", "ratio", "seconds", "si", "spread"]
 
 
 def _missing(v) -> bool:
@@ -59,3 +60,10 @@ def seconds(s, digits: int = 3) -> str:
 def points(d, digits: int = 1) -> str:
     """A difference of two fractions (accuracies) in percentage points, signed: ``0.015 -> "+1.5 pt"``."""
     return NA if _missing(d) else f"{100 * d:+.{digits}f} pt"
+
+
+def spread(s, fmt=None) -> str:
+    """``s`` (anything with ``mean`` and ``std``: ``metrics.Spread``) as ``"<mean> +- <std>"``, both through
+    ``fmt`` (default ``pct``)."""
+    fmt = pct if fmt is None else fmt
+    return f"{fmt(s.mean)} +- {fmt(s.std)}"

@@ -1,4 +1,5 @@
-"""Evaluation metrics, defined once: the class rule, accuracy, and what a Top-K cutoff saves.
+"""Evaluation metrics, defined once: the class rule, accuracy, what a Top-K cutoff saves, and a number's
+spread over seeds.
 
 Every stage that scores outputs uses these: training (``training.evaluate``, torch tensors), the SLAYER
 reference and Lava (``deployment.evaluate``, integer payloads), the cutoff (``cutoff.evaluate``), the profiler
@@ -10,6 +11,10 @@ On an empty set (no samples) every metric is defined: ``accuracy`` 0.0 beside ``
 """
 
 from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -41,3 +46,21 @@ def exit_summary(exit_step, n_frames: int) -> dict:
     if e.size == 0:
         return {"mean_exit_step": 0.0, "timestep_reduction": 1.0}
     return {"mean_exit_step": float(e.mean()), "timestep_reduction": float(n_frames / (e + 1).mean())}
+
+
+@dataclass(frozen=True)
+class Spread:
+    """A number over seeds (or calibration draws): its mean and *sample* standard deviation (n - 1: the
+    spread a fourth seed would show; 0.0 for one value). ``Spread.of`` leaves out None (a run without the
+    quantity); with no values both are NaN and ``n`` is 0."""
+
+    mean: float
+    std: float
+    n: int
+
+    @classmethod
+    def of(cls, values) -> "Spread":
+        v = [float(x) for x in values if x is not None]
+        if not v:
+            return cls(math.nan, math.nan, 0)
+        return cls(statistics.fmean(v), statistics.stdev(v) if len(v) > 1 else 0.0, len(v))

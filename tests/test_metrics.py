@@ -32,3 +32,20 @@ def test_every_metric_is_defined_on_no_samples():
 def test_exit_summary_and_accuracy():
     assert exit_summary([0, 9], 10) == {"mean_exit_step": 4.5, "timestep_reduction": 10 / 5.5}
     assert accuracy([1, 2, 3], [1, 0, 3]) == 2 / 3
+
+
+def test_a_spread_over_seeds_is_the_mean_and_the_sample_std_and_shows_as_mean_pm_std():
+    import math
+    import statistics
+
+    from razor_lava.formatting import ratio, spread
+    from razor_lava.metrics import Spread
+
+    s = Spread.of([0.95, None, 0.97, 0.93])  # a run without the number is left out
+    assert (s.mean, s.n) == (statistics.fmean([0.95, 0.97, 0.93]), 3)
+    assert s.std == statistics.stdev([0.95, 0.97, 0.93]) > np.std([0.95, 0.97, 0.93])  # n - 1, not n
+    assert Spread.of([0.5]) == Spread(0.5, 0.0, 1)
+    empty = Spread.of([None])
+    assert empty.n == 0 and math.isnan(empty.mean) and math.isnan(empty.std)
+    assert spread(s) == "95.0% +- 2.0%" and spread(Spread(2.69, 0.05, 3), ratio) == "2.69x +- 0.05x"
+    assert spread(empty) == "n/a +- n/a"

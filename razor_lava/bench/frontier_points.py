@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..metrics import Spread
+
 INFERENCE_RATIOS = (0.3, 0.5, 0.7)
 CUTOFF_EPSILONS = (0.01, 0.02, 0.03, 0.05)
 SWAPS = ("events", "uniform", "random", "frozen")
@@ -116,7 +118,7 @@ def aggregate(rows: list[dict]) -> list[dict]:
         rs = sorted(rs, key=lambda r: r["seed"])
         seeds = [r["seed"] for r in rs]
         mean = lambda split, k, rows=rs: statistics.fmean(r[split][k] for r in rows)  # noqa: E731
-        std = lambda split, k: statistics.stdev(r[split][k] for r in rs) if len(rs) > 1 else 0.0  # noqa: E731
+        std = lambda split, k: Spread.of(r[split][k] for r in rs).std  # noqa: E731
         base = [e1[s] for s in seeds]
         p = {"method": label(rs[0]["method"]), "run": rs[0]["run"], "settings": rs[0]["settings"],
              "cutoff": rs[0]["settings"]["cutoff_epsilon"] is not None, "seeds": seeds,
