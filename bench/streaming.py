@@ -25,8 +25,10 @@ The report goes to ``--out`` (markdown), the same path with ``.json`` (every num
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -72,8 +74,44 @@ def summary(report: dict) -> dict:
     return {k: v for k, v in report.items() if k != "per_sample"}
 
 
-def measure(path: str, dataset: str, data_root, args) -> dict:
-    """Parts 1-5 for one network file (a JSON-ready dict)."""
+@dataclass
+class NetworkStreaming:
+    """Parts 1-5 for one network file. Each run is a deploy report without its per-sample rows
+    (``deployment.evaluate``: agreement, synops_agreement, seconds_per_sample, samples_per_second, steps, ...)."""
+
+    network: str
+    samples: int
+    per_sample_samples: int
+    n_frames: int
+    gates: dict[str, str]  # layer -> gate variant
+    stream: dict
+    per_sample: dict  # with outputs_equal_stream
+    stream_cutoff: dict | None = None  # files with a cutoff table
+    stream_lava_conv: dict | None = None  # files with conv layers
+    per_sample_lava_conv: dict | None = None
+    stream_workers: dict | None = None  # --workers > 1
+    leftover_workers: int = 0  # Lava worker processes alive afterwards
+    throughput_ratio: float = math.nan  # samples per second, stream / per sample
+    throughput_ratio_lava_conv: float | None = None
+
+    def __post_init__(self):
+        self.throughput_ratio = self.stream["samples_per_second"] / self.per_sample["samples_per_second"]
+        if self.stream_lava_conv:
+            self.throughput_ratio_lava_conv = (self.stream_lava_conv["samples_per_second"]
+                                               / self.per_sample_lava_conv["samples_per_second"])
+
+
+@dataclass
+class StreamingResult:
+    machine: dict  # meta.machine_info()
+    command: str
+    commit: str | None
+    wall_seconds: float
+    datasets: dict[str, NetworkStreaming]
+
+
+def measure(path: str, dataset: str, data_root, args) -> NetworkStreaming:
+    """Parts 1-5 for one network file."""
     from razor_lava.deployment.evaluate import deploy_samples
     from razor_lava.profile.deploy_synops import deploy_counting
     from razor_lava.deployment.samples import load_samples
@@ -84,8 +122,7 @@ def measure(path: str, dataset: str, data_root, args) -> dict:
     frames, labels, _ = load_samples(nf, dataset, "test", args.samples, data_root)  # None: the whole test set
     m = min(args.per_sample, len(frames))
     has_conv = any(s.type == "conv" for s in nf.layers)
-    res = {"network": shown_path(path), "samples": int(len(frames)), "per_sample_samples": m,
-           "n_frames": int(frames.shape[-1]), "gates": {str(g): p.variant for g, p in nf.pruners.items()}}
+    res = {}
     runs = []
     log(f"{dataset}: 1. streaming {len(frames)} samples (synops counted)")
     res["stream"] = summary(deploy_counting(nf, frames, labels, progress=False, results=runs))
@@ -109,12 +146,9 @@ def measure(path: str, dataset: str, data_root, args) -> dict:
         res["stream_workers"] = summary(deploy_counting(nf, frames, labels, workers=args.workers, progress=False,
                                                         results=runs))
         res["stream_workers"]["outputs_equal_stream"] = bool(np.array_equal(runs[-1].output, stream_out))
-    res["leftover_workers"] = len(leftover_workers())
-    res["throughput_ratio"] = res["stream"]["samples_per_second"] / res["per_sample"]["samples_per_second"]
-    if has_conv:
-        res["throughput_ratio_lava_conv"] = (res["stream_lava_conv"]["samples_per_second"]
-                                             / res["per_sample_lava_conv"]["samples_per_second"])
-    return res
+    return NetworkStreaming(network=shown_path(path), samples=int(len(frames)), per_sample_samples=m,
+                            n_frames=int(frames.shape[-1]), gates={str(g): p.variant for g, p in nf.pruners.items()},
+                            leftover_workers=len(leftover_workers()), **res)
 
 
 ROWS = [("stream", "stream, all samples (synops counted)"),
@@ -125,24 +159,24 @@ ROWS = [("stream", "stream, all samples (synops counted)"),
         ("stream_workers", "stream over worker processes (synops counted)")]
 
 
-def format_report(results: dict) -> str:
-    m = results["machine"]
+def format_report(result: StreamingResult) -> str:
+    m = result.machine
     lines = ["# Streaming on the Lava simulator: one compiled network vs one network per sample", "",
-             f"Date: {m['date']}  ", f"Command: `{results['command']}`  ",
+             f"Date: {m['date']}  ", f"Command: `{result.command}`  ",
              f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram']}, {m['os']}; Python {m['python']}, "
              f"lava-nc {m['lava-nc']}, lava-dl {m['lava-dl']}, torch {m['torch']}  ",
-             f"Wall time: {results['wall_seconds']:.0f} s", "",
+             f"Wall time: {result.wall_seconds:.0f} s", "",
              "Every row is measured in this one run, build and compile to stop included. Agreement: the "
              "fraction of samples whose Lava output equals SLAYER's fixed-point output exactly; synops: "
              "Lava's counters equal SLAYER's, per sample (with the cutoff: SLAYER's account of what was spent "
              "before each answer).", ""]
-    for name, ds in results["datasets"].items():
-        lines += [f"## {name}: `{ds['network']}`, {ds['samples']} test samples, T = {ds['n_frames']}, "
-                  f"gates {ds['gates'] or 'none'}", "",
+    for name, ds in result.datasets.items():
+        lines += [f"## {name}: `{ds.network}`, {ds.samples} test samples, T = {ds.n_frames}, "
+                  f"gates {ds.gates or 'none'}", "",
                   "| run | samples | s / sample | samples / s | steps / sample | agreement | synops equal |",
                   "|---|---|---|---|---|---|---|"]
         for key, label in ROWS:
-            r = ds.get(key)
+            r = getattr(ds, key)
             if not r:
                 continue
             shown = f"{label} ({r['workers']})" if key == "stream_workers" else label
@@ -150,23 +184,23 @@ def format_report(results: dict) -> str:
                          f"{r['samples']} | {seconds(r['seconds_per_sample'])} | {r['samples_per_second']:.2f} | "
                          f"{r['steps'] / max(r['samples'], 1):.1f} | {pct(r['agreement'])} | "
                          f"{pct(r['synops_agreement']) if 'synops_agreement' in r else 'not counted'} |")
-        lines += ["", f"**Throughput, stream / one network per sample: {ratio(ds['throughput_ratio'], 1)}**"
-                  + (f" (with Lava's own Conv model: {ratio(ds['throughput_ratio_lava_conv'], 1)})"
-                     if "throughput_ratio_lava_conv" in ds else "") + "; outputs of the samples run both ways "
-                  f"identical: {'yes' if ds['per_sample']['outputs_equal_stream'] else 'NO'}."]
-        cut = ds.get("stream_cutoff")
+        lines += ["", f"**Throughput, stream / one network per sample: {ratio(ds.throughput_ratio, 1)}**"
+                  + (f" (with Lava's own Conv model: {ratio(ds.throughput_ratio_lava_conv, 1)})"
+                     if ds.throughput_ratio_lava_conv is not None else "") + "; outputs of the samples run both ways "
+                  f"identical: {'yes' if ds.per_sample['outputs_equal_stream'] else 'NO'}."]
+        cut = ds.stream_cutoff
         if cut:
             lines.append(f"With the cutoff: accuracy {pct(cut['cutoff_accuracy'])}, exit and answer equal to the "
                          f"rule on SLAYER's outputs {pct(cut['cutoff_agreement'])}, timestep reduction "
                          f"{ratio(cut['timestep_reduction'])}; the stream ran {cut['steps']} steps, samples run "
                          f"alone and stopped at their exits would need {cut['steps_variable_schedule']}.")
-        lines += [f"Period {ds['stream']['period']} steps per sample (T = {ds['n_frames']} + padding), latency "
-                  f"{ds['stream']['latency']} steps; Lava worker processes left afterwards: "
-                  f"{ds['leftover_workers']}.", ""]
+        lines += [f"Period {ds.stream['period']} steps per sample (T = {ds.n_frames} + padding), latency "
+                  f"{ds.stream['latency']} steps; Lava worker processes left afterwards: "
+                  f"{ds.leftover_workers}.", ""]
     return "\n".join(lines) + "\n"
 
 
-def plot(results: dict, path: Path) -> None:
+def plot(result: StreamingResult, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -174,38 +208,38 @@ def plot(results: dict, path: Path) -> None:
 
     from razor_lava.plots import save_png
 
-    names = list(results["datasets"])
+    names = list(result.datasets)
     fig, axes = plt.subplots(1, len(names), figsize=(5.5 * len(names), 3.6), squeeze=False)
     for ax, name in zip(axes[0], names):
-        ds = results["datasets"][name]
-        keys = [k for k, _ in ROWS if k in ds]
-        ax.barh(range(len(keys)), [ds[k]["samples_per_second"] for k in keys], color="tab:blue")
+        ds = result.datasets[name]
+        keys = [k for k, _ in ROWS if getattr(ds, k)]
+        ax.barh(range(len(keys)), [getattr(ds, k)["samples_per_second"] for k in keys], color="tab:blue")
         ax.set_yticks(range(len(keys)), [dict(ROWS)[k] for k in keys], fontsize=8)
         ax.invert_yaxis()
         ax.set_xlabel("samples per second (Lava simulator)")
-        ax.set_title(f"{name}: stream / per sample = {ratio(ds['throughput_ratio'], 1)}", fontsize=10)
+        ax.set_title(f"{name}: stream / per sample = {ratio(ds.throughput_ratio, 1)}", fontsize=10)
     fig.tight_layout()
     save_png(fig, path)
     plt.close(fig)
 
 
-def run(args, argv=None) -> dict:
+def run(args, argv=None) -> StreamingResult:
     import torch
 
     torch.set_num_threads(1)  # a parent with several torch threads can deadlock forked Lava workers
     t0 = time.perf_counter()
-    results = {"machine": meta.machine_info(), "command": meta.command_line("bench/streaming.py", argv),
-               "commit": meta.git_commit(), "datasets": {}}
+    datasets = {}
     if args.synthetic:
-        results["datasets"]["synthetic"] = measure(args.synthetic, "synthetic", None, args)
+        datasets["synthetic"] = measure(args.synthetic, "synthetic", None, args)
     if args.nmnist:
-        results["datasets"]["nmnist"] = measure(args.nmnist, "nmnist", data_root("nmnist", args.nmnist_root), args)
-    results["wall_seconds"] = time.perf_counter() - t0
-    text = format_report(results)
-    write_report(args.out, results, text)
-    plot(results, Path(args.out).with_suffix(".png"))
+        datasets["nmnist"] = measure(args.nmnist, "nmnist", data_root("nmnist", args.nmnist_root), args)
+    result = StreamingResult(machine=meta.machine_info(), command=meta.short_command("bench/streaming.py", argv),
+                             commit=meta.git_commit(), wall_seconds=time.perf_counter() - t0, datasets=datasets)
+    text = format_report(result)
+    write_report(args.out, result, text)
+    plot(result, Path(args.out).with_suffix(".png"))
     print(text)
-    return results
+    return result
 
 
 def main(argv=None) -> int:
