@@ -34,10 +34,12 @@ def si(v, digits: int = 3) -> str:
     """``1500000 -> "1.5M"``: G, M and k prefixes, ``digits`` significant digits."""
     if _missing(v):
         return NA
+    # Compare the value as rounded to ``digits``: 999,600 is "1M", not "1e+03k".
+    r = float(f"{v:.{digits}g}")
     for div, unit in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(v) >= div:
-            return f"{v / div:.{digits}g}{unit}"
-    return f"{v:.{digits}g}"
+        if abs(r) >= div:
+            return f"{r / div:.{digits}g}{unit}"
+    return f"{r:.{digits}g}"
 
 
 def pct(x, digits: int = 1) -> str:

@@ -8,7 +8,8 @@ from razor_lava.formatting import pct, ratio, seconds, si
 
 @pytest.mark.parametrize("v,text", [(1.5e6, "1.5M"), (980_000, "980k"), (2.5e9, "2.5G"), (12, "12"),
                                     (0, "0"), (-2500, "-2.5k"), (np.int64(1234567), "1.23M"), (None, "n/a"),
-                                    (float("nan"), "n/a")])
+                                    (float("nan"), "n/a"), (999_600, "1M"), (999.6, "1k"), (-999_600, "-1M"),
+                                    (999_400, "999k")])
 def test_si(v, text):
     assert si(v) == text
 
