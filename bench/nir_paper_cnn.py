@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -97,7 +98,38 @@ def float_simulation(graph, frames: np.ndarray, reset: str, batch: int = 50) -> 
     return np.concatenate(counts)
 
 
-def run(args, argv=None) -> dict:
+@dataclass
+class PaperCnnResult:
+    """The imported CNN measured: float references, SLAYER and Lava accuracies, their agreement, synops, time."""
+
+    command: str
+    commit: str | None
+    graph: str
+    data_root: str
+    samples: int
+    framing: dict  # window_ms, n_frames, mode
+    import_report: list[str]  # what the import folded, rounded and named
+    float_accuracy_reset_zero: float  # torch float simulation, the graph's reset
+    float_accuracy_reset_subtract: float  # sinabs' own reset
+    float_seconds: float
+    slayer_accuracy: float
+    lava_accuracy: float
+    lava_equals_slayer: float  # samples whose Lava output equals SLAYER's exactly
+    prediction_agreement: float
+    synops_agreement: float
+    lava_synops_per_sample: float
+    slayer_synops_per_sample: float
+    stream_seconds_per_sample: float
+    stream_steps: int
+    stream_period: int
+    slayer_seconds_per_sample: float
+    per_sample_samples: int | None
+    per_sample_seconds_per_sample: float | None
+    per_sample_agreement: float | None
+    disagreeing_samples: list[int]
+
+
+def run(args, argv=None) -> PaperCnnResult:
     import torch
 
     from razor_lava.data.framing import FrameSpec
@@ -117,7 +149,7 @@ def run(args, argv=None) -> dict:
         return _measure(args, imp, spec, nf, argv)
 
 
-def _measure(args, imp, spec, nf, argv=None) -> dict:
+def _measure(args, imp, spec, nf, argv=None) -> PaperCnnResult:
     import nir
 
     from razor_lava.deployment.evaluate import deploy_samples
@@ -137,50 +169,49 @@ def _measure(args, imp, spec, nf, argv=None) -> dict:
         k = min(args.per_sample, len(frames))
         per = deploy_samples(nf, frames[:k], labels[:k], mode="per-sample", progress=False)
     first_disagree = [r.get("index", i) for i, r in enumerate(rep["per_sample"]) if not r.get("equal", True)]
-    return {
-        "command": meta.short_command("bench/nir_paper_cnn.py", argv), "commit": meta.git_commit(),
-        "graph": meta.shown_path(args.nir), "data_root": meta.shown_path(args.data_root), "samples": len(frames),
-        "framing": {"window_ms": spec.window_ms, "n_frames": spec.n_frames, "mode": spec.mode},
-        "import_report": imp.report,
-        "float_accuracy_reset_zero": float_acc["zero"], "float_accuracy_reset_subtract": float_acc["subtract"],
-        "float_seconds": float_s,
-        "slayer_accuracy": rep["slayer_accuracy"], "lava_accuracy": rep["accuracy"],
-        "lava_equals_slayer": rep["agreement"], "prediction_agreement": rep["prediction_agreement"],
-        "synops_agreement": rep["synops_agreement"], "lava_synops_per_sample": rep["lava_synops_per_sample"],
-        "slayer_synops_per_sample": rep["slayer_synops_per_sample"],
-        "stream_seconds_per_sample": rep["seconds_per_sample"], "stream_steps": rep["steps"],
-        "stream_period": rep["period"], "slayer_seconds_per_sample": rep["slayer_seconds_per_sample"],
-        "per_sample_samples": None if per is None else per["samples"],
-        "per_sample_seconds_per_sample": None if per is None else per["seconds_per_sample"],
-        "per_sample_agreement": None if per is None else per["agreement"],
-        "disagreeing_samples": first_disagree,
-    }
+    return PaperCnnResult(
+        command=meta.short_command("bench/nir_paper_cnn.py", argv), commit=meta.git_commit(),
+        graph=meta.shown_path(args.nir), data_root=meta.shown_path(args.data_root), samples=len(frames),
+        framing={"window_ms": spec.window_ms, "n_frames": spec.n_frames, "mode": spec.mode},
+        import_report=list(imp.report),
+        float_accuracy_reset_zero=float_acc["zero"], float_accuracy_reset_subtract=float_acc["subtract"],
+        float_seconds=float_s,
+        slayer_accuracy=rep["slayer_accuracy"], lava_accuracy=rep["accuracy"],
+        lava_equals_slayer=rep["agreement"], prediction_agreement=rep["prediction_agreement"],
+        synops_agreement=rep["synops_agreement"], lava_synops_per_sample=rep["lava_synops_per_sample"],
+        slayer_synops_per_sample=rep["slayer_synops_per_sample"],
+        stream_seconds_per_sample=rep["seconds_per_sample"], stream_steps=rep["steps"],
+        stream_period=rep["period"], slayer_seconds_per_sample=rep["slayer_seconds_per_sample"],
+        per_sample_samples=None if per is None else per["samples"],
+        per_sample_seconds_per_sample=None if per is None else per["seconds_per_sample"],
+        per_sample_agreement=None if per is None else per["agreement"],
+        disagreeing_samples=first_disagree)
 
 
-def markdown(r: dict) -> str:
+def markdown(r: PaperCnnResult) -> str:
     def sec(v):
         return seconds(v, 2)
 
     lines = [
         "# The NIR paper's N-MNIST CNN on Lava (Loihi 2 simulator)", "",
-        f"Graph `{Path(r['graph']).name}` imported as published (razor_lava.interop.read_nir), "
-        f"{r['samples']} N-MNIST test recordings of `{Path(r['data_root']).name}`, framed as the paper did: "
-        f"{r['framing']['window_ms']:g} ms windows, event {r['framing']['mode']}s, {r['framing']['n_frames']} frames.",
-        "", "```", r["command"], "```", "",
+        f"Graph `{Path(r.graph).name}` imported as published (razor_lava.interop.read_nir), "
+        f"{r.samples} N-MNIST test recordings of `{Path(r.data_root).name}`, framed as the paper did: "
+        f"{r.framing['window_ms']:g} ms windows, event {r.framing['mode']}s, {r.framing['n_frames']} frames.",
+        "", "```", r.command, "```", "",
         "| measure | value |", "|---|---|",
-        f"| float simulation (torch, not razor_lava), IF reset to zero | {pct(r['float_accuracy_reset_zero'])} |",
-        f"| float simulation, sinabs' subtractive reset (min_v_mem = -1) | {pct(r['float_accuracy_reset_subtract'])} |",
-        f"| SLAYER fixed-point reference of the imported file | {pct(r['slayer_accuracy'])} |",
-        f"| Lava (Loihi2SimCfg fixed_pt) | {pct(r['lava_accuracy'])} |",
-        f"| samples whose Lava output equals SLAYER's exactly | {pct(r['lava_equals_slayer'])} |",
-        f"| samples whose Lava synop counts equal SLAYER's | {pct(r['synops_agreement'])} |",
-        f"| synops per sample (Lava / SLAYER) | {r['lava_synops_per_sample']:.0f} / {r['slayer_synops_per_sample']:.0f} |",
-        f"| Lava seconds per sample, stream runner ({r['samples']} samples, {r['stream_period']} steps each) | "
-        f"{sec(r['stream_seconds_per_sample'])} |",
-        f"| Lava seconds per sample, per-sample runner ({r['per_sample_samples']} samples) | "
-        f"{sec(r['per_sample_seconds_per_sample'])} (agreement {pct(r['per_sample_agreement'])}) |",
-        f"| SLAYER seconds per sample (with the synop counting) | {sec(r['slayer_seconds_per_sample'])} |",
-        "", "## What the import did", "", "```", *r["import_report"], "```", "",
+        f"| float simulation (torch, not razor_lava), IF reset to zero | {pct(r.float_accuracy_reset_zero)} |",
+        f"| float simulation, sinabs' subtractive reset (min_v_mem = -1) | {pct(r.float_accuracy_reset_subtract)} |",
+        f"| SLAYER fixed-point reference of the imported file | {pct(r.slayer_accuracy)} |",
+        f"| Lava (Loihi2SimCfg fixed_pt) | {pct(r.lava_accuracy)} |",
+        f"| samples whose Lava output equals SLAYER's exactly | {pct(r.lava_equals_slayer)} |",
+        f"| samples whose Lava synop counts equal SLAYER's | {pct(r.synops_agreement)} |",
+        f"| synops per sample (Lava / SLAYER) | {r.lava_synops_per_sample:.0f} / {r.slayer_synops_per_sample:.0f} |",
+        f"| Lava seconds per sample, stream runner ({r.samples} samples, {r.stream_period} steps each) | "
+        f"{sec(r.stream_seconds_per_sample)} |",
+        f"| Lava seconds per sample, per-sample runner ({r.per_sample_samples} samples) | "
+        f"{sec(r.per_sample_seconds_per_sample)} (agreement {pct(r.per_sample_agreement)}) |",
+        f"| SLAYER seconds per sample (with the synop counting) | {sec(r.slayer_seconds_per_sample)} |",
+        "", "## What the import did", "", "```", *r.import_report, "```", "",
         "Notes: the float simulation spikes at `v >= threshold` (sinabs); Lava and SLAYER spike at "
         "`v > threshold` on the scaled integer grid, after the per-layer rounding shown above. The paper's "
         "graph says `v_reset = 0` for every IF; sinabs itself subtracts, which NIR cannot say.", "",

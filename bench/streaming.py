@@ -105,9 +105,9 @@ class NetworkStreaming:
 class StreamingResult:
     machine: dict  # meta.machine_info()
     command: str
-    commit: str | None
     wall_seconds: float
     datasets: dict[str, NetworkStreaming]
+    commit: str | None = None
 
 
 def measure(path: str, dataset: str, data_root, args) -> NetworkStreaming:

@@ -92,3 +92,31 @@ def test_committed_reports_name_no_path_of_the_machine_that_wrote_them(report):
     assert str(meta.REPO) not in text and str(meta.REPO.parent / "shared") not in text
     found = re.findall(r"(?<![\w.])/[\w.-]+/[\w./-]*shared/data[\w./-]*", text)  # ../shared/data is fine
     assert not found, f"{report.name} names the data by a machine path: {found[:3]}"
+
+
+@dataclass
+class _Inner:
+    x: float
+    tags: list[str]
+
+
+@dataclass
+class _Outer:
+    name: str
+    inner: _Inner
+    many: list[_Inner]
+    by_key: dict[str, _Inner]
+    maybe: _Inner | None = None
+    later: int = 3
+
+
+def test_one_decoder_rebuilds_nested_result_dataclasses_from_their_json():
+    o = _Outer("a", _Inner(1.5, ["t"]), [_Inner(float("nan"), [])], {"k": _Inner(2.0, ["u", "v"])})
+    back = report.result_from_json(_Outer, json.loads(report.json_text(o)))
+    assert isinstance(back.inner, _Inner) and isinstance(back.many[0], _Inner) and isinstance(back.by_key["k"], _Inner)
+    assert back.many[0].x is None  # JSON's null for the NaN the encoder could not write
+    assert (back.name, back.inner, back.by_key, back.maybe, back.later) == ("a", o.inner, o.by_key, None, 3)
+    # A report without a field that has a default (an older report) still reads; one without a required field not.
+    assert report.result_from_json(_Outer, {"name": "b", "inner": {"x": 1, "tags": []}, "many": [], "by_key": {}}).later == 3
+    with pytest.raises(TypeError):
+        report.result_from_json(_Outer, {"name": "b"})

@@ -1,8 +1,12 @@
 """The report writer of every bench: markdown + JSON (the one encoder, ``razor_lava.atomic.jsonable``) + picture,
-each written atomically."""
+each written atomically; ``result_from_json`` reads a result dataclass back from its JSON (the one decoder), so a
+committed report can be checked against what its bench writes."""
 
 from __future__ import annotations
 
+import dataclasses
+import types
+import typing
 from pathlib import Path
 from typing import Callable
 
@@ -43,3 +47,26 @@ def write_report(out, data, markdown: str, plot: Callable[[Path], Path] | None =
     if echo:
         print("\n" + markdown)
     return paths
+
+
+def result_from_json(cls, data):
+    """``data`` (a bench's JSON, parsed) as an instance of the dataclass ``cls``: nested dataclasses, lists and
+    dicts of them are rebuilt from their field types; JSON's null stands for NaN where a float was not finite."""
+    return _decode(cls, data)
+
+
+def _decode(tp, v):
+    if v is None:
+        return None
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):  # X | None
+        return _decode(next(a for a in args if a is not type(None)), v)
+    if dataclasses.is_dataclass(tp):
+        hints = typing.get_type_hints(tp)
+        return tp(**{f.name: _decode(hints[f.name], v[f.name]) for f in dataclasses.fields(tp)
+                     if f.init and f.name in v})
+    if origin is list and args:
+        return [_decode(args[0], x) for x in v]
+    if origin is dict and len(args) == 2:
+        return {k: _decode(args[1], x) for k, x in v.items()}
+    return v
