@@ -28,7 +28,6 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -37,10 +36,8 @@ from razor_lava.bench.jobs import train_or_reuse
 from razor_lava.bench.report import md_table, write_report
 from razor_lava.cli.common import output_dir, output_file, positive_int, run_main
 from razor_lava.formatting import pct, spread
+from razor_lava.interop.crosscheck import Agreement
 from razor_lava.metrics import Spread
-
-if TYPE_CHECKING:  # torch is imported when measuring, not for --help
-    from razor_lava.interop.crosscheck import Agreement
 
 CONFIG = "synthetic_nir"
 QUICK = {"epochs": 1, "train_samples": 120, "test_samples": 40}

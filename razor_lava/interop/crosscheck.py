@@ -15,7 +15,6 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from . import require
 
@@ -28,19 +27,21 @@ def norse_module(graph):
         return norse.from_nir(graph, dt=1.0)
 
 
-@torch.no_grad()
-def run_norse(module, frames: torch.Tensor) -> torch.Tensor:
+def run_norse(module, frames):
     """Output spikes ``N x classes x T`` of the Norse module on ``frames`` (``N x C x H x W x T`` or ``N x C x T``).
 
     One sample at a time, without a batch axis: NIR has none, and Norse's Flatten keeps NIR's ``start_dim`` 0.
     """
+    import torch  # here, not at import: ``Agreement`` is read (bench reports) without torch
+
     outs = []
-    for x in frames:
-        state, steps = None, []
-        for t in range(x.shape[-1]):
-            y, state = module(x[..., t].float(), state)
-            steps.append(y.reshape(-1))
-        outs.append(torch.stack(steps, -1))
+    with torch.no_grad():
+        for x in frames:
+            state, steps = None, []
+            for t in range(x.shape[-1]):
+                y, state = module(x[..., t].float(), state)
+                steps.append(y.reshape(-1))
+            outs.append(torch.stack(steps, -1))
     return torch.stack(outs)
 
 
@@ -55,7 +56,7 @@ class Agreement:
     accuracy_other: float | None = None
 
 
-def compare(slayer_out: torch.Tensor, other_out: torch.Tensor, n_layers: int, labels=None) -> Agreement:
+def compare(slayer_out, other_out, n_layers: int, labels=None) -> Agreement:
     """Agreement of SLAYER's output with another framework's (``N x classes x T`` both), ``n_layers`` weighted layers."""
     t = slayer_out.shape[-1]
     a, b = slayer_out[..., n_layers:], other_out[..., : t - n_layers]
