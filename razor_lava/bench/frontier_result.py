@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..errors import RazorLavaError
 from .meta import Measured
+from .report import result_from_json
 
 
 class FrontierReportError(RazorLavaError):
@@ -47,13 +48,6 @@ class DatasetFrontier:
                 "best": _public(self.best), "best_without_cutoff": _public(self.best_without_cutoff),
                 "lava": self.lava, "measured": asdict(self.measured)}
 
-    @classmethod
-    def from_json(cls, d: dict, measured: dict) -> "DatasetFrontier":
-        """``measured``: the section's own record, or the report's (a report of one call has one)."""
-        return cls(points=d["points"], e1=d["e1"], train_samples=d["train_samples"], val_samples=d["val_samples"],
-                   test_samples=d["test_samples"], best=d.get("best"), best_without_cutoff=d.get("best_without_cutoff"),
-                   lava=d.get("lava"), measured=Measured.from_json(measured))
-
 
 @dataclass
 class FrontierResult:
@@ -69,7 +63,8 @@ class FrontierResult:
         try:
             data = json.loads(path.read_text())
             report_meta = data.get("meta") or {}
-            return cls({name: DatasetFrontier.from_json(ds, ds.get("measured") or report_meta)
+            # A report of one call has one record for all its sections.
+            return cls({name: result_from_json(DatasetFrontier, ds | {"measured": ds.get("measured") or report_meta})
                         for name, ds in data["datasets"].items()})
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
             raise FrontierReportError(f"{path}: not a frontier report ({type(e).__name__}: {e}); expected the JSON "

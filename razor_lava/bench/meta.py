@@ -155,11 +155,6 @@ class Measured:
                    minutes=(time.perf_counter() - t0) / 60, seeds=None if seeds is None else list(seeds),
                    commit=git_commit())
 
-    @classmethod
-    def from_json(cls, d: dict) -> "Measured":
-        """From a report's JSON (keys it does not know, e.g. an older report's, are left out)."""
-        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
-
     def line(self) -> str:
         """``Measured <date> on <machine> (<m> min)[, seeds [...]]: `<command>` ``: a report's line."""
         seeds = "" if self.seeds is None else f", seeds {self.seeds}"
