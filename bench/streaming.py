@@ -25,10 +25,9 @@ The report goes to ``--out`` (markdown), the same path with ``.json`` (every num
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -91,8 +90,9 @@ class NetworkStreaming:
     per_sample_lava_conv: dict | None = None
     stream_workers: dict | None = None  # --workers > 1
     leftover_workers: int = 0  # Lava worker processes alive afterwards
-    throughput_ratio: float = math.nan  # samples per second, stream / per sample
-    throughput_ratio_lava_conv: float | None = None
+    # Samples per second, stream / per sample: computed from the runs, never given.
+    throughput_ratio: float = field(init=False)
+    throughput_ratio_lava_conv: float | None = field(init=False, default=None)
 
     def __post_init__(self):
         self.throughput_ratio = self.stream["samples_per_second"] / self.per_sample["samples_per_second"]

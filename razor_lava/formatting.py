@@ -64,8 +64,7 @@ def points(d, digits: int = 1) -> str:
     return NA if _missing(d) else f"{100 * d:+.{digits}f} pt"
 
 
-def spread(s, fmt=None) -> str:
+def spread(s, fmt=pct) -> str:
     """``s`` (anything with ``mean`` and ``std``: ``metrics.Spread``) as ``"<mean> +- <std>"``, both through
-    ``fmt`` (default ``pct``)."""
-    fmt = pct if fmt is None else fmt
+    ``fmt``."""
     return f"{fmt(s.mean)} +- {fmt(s.std)}"
